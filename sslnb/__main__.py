@@ -1,0 +1,5 @@
+import sys
+
+from sslnb.cli import main
+
+sys.exit(main())

@@ -1,0 +1,164 @@
+"""Typed view of ``params.yaml``, the pipeline's single source of settings.
+
+Each section of ``params.yaml`` maps to one dataclass. Unknown or misspelt keys are errors, not silently
+ignored, because a typo in a profile would otherwise run the defaults and produce plausible-looking but
+wrong results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    name: str = "fashion_mnist"
+    path: str | None = None  # folder with the four IDX .gz files; tried first
+    debian_dir: str = "/usr/share/datasets/fashion-mnist"  # Debian's dataset-fashion-mnist package
+    download: bool = True  # torchvision's downloader, tried last
+    train_size: int = 10_000  # images of the train split used for SSL training
+    probe_size: int = 10_000  # fixed subset of those used to fit the linear probe and kNN
+    test_size: int = 10_000  # evaluation set, from the test split
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    width: int = 16  # channels of the first stage; doubled at each further stage
+    stages: int = 3
+    blocks_per_stage: int = 1
+    projector_hidden: int = 128
+    projector_dim: int = 64
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    crop_scale: tuple[float, float] = (0.35, 1.0)  # area fraction of the random resized crop
+    crop_ratio: tuple[float, float] = (0.75, 4 / 3)
+    flip_p: float = 0.5
+    brightness: float = 0.4  # multiplicative jitter in [1 - b, 1 + b]
+    contrast: float = 0.4
+    noise_std: float = 0.03  # additive Gaussian pixel noise
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 256
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    milestones: tuple[int, ...] = (0, 1, 2, 3, 4, 6, 8, 11, 15, 20, 25, 30)
+    threads: int = 0  # torch intra-op threads; 0 keeps torch's default
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    k: int | None = None  # k-means clusters; None means the number of classes
+    seed: int = 0  # seed of clustering C1; C2 uses seed + 1
+    entropy_estimator: str = "kl"
+    entropy_neighbors: int = 3
+    entropy_normalize: bool = True  # L2-normalise rows first, so entropy ignores the feature scale
+    knn_k: int = 20
+    knn_temperature: float = 0.07
+    probe_max_iter: int = 1000
+
+
+@dataclass(frozen=True)
+class Params:
+    seed: int = 0
+    methods: dict[str, dict[str, Any]] = field(default_factory=lambda: {"simclr": {"temperature": 0.5}})
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    augment: AugmentConfig = AugmentConfig()
+    train: TrainConfig = TrainConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def method(self, name: str) -> dict[str, Any]:
+        if name not in self.methods:
+            raise ValueError(
+                f"method {name!r} is not listed under 'methods' in params.yaml (listed: {sorted(self.methods)})"
+            )
+        return dict(self.methods[name] or {})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _build(cls: type, section: str, values: dict[str, Any] | None) -> Any:
+    values = dict(values or {})
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(
+            f"params.yaml: unknown key(s) {unknown} in section '{section}'; known keys are {sorted(known)}"
+        )
+    for name, value in values.items():
+        default = getattr(cls(), name)
+        if isinstance(default, tuple) and isinstance(value, list):
+            values[name] = tuple(value)
+    return cls(**values)
+
+
+_SECTIONS = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "augment": AugmentConfig,
+    "train": TrainConfig,
+    "metrics": MetricsConfig,
+}
+
+
+def params_from_dict(raw: dict[str, Any]) -> Params:
+    """Build and validate :class:`Params` from a parsed ``params.yaml``."""
+    allowed = set(_SECTIONS) | {"seed", "methods", "report"}
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ValueError(f"params.yaml: unknown section(s) {unknown}; known sections are {sorted(allowed)}")
+    sections = {name: _build(cls, name, raw.get(name)) for name, cls in _SECTIONS.items()}
+    params = Params(
+        seed=int(raw.get("seed", 0)),
+        methods=dict(raw.get("methods") or Params().methods),
+        report=dict(raw.get("report") or {}),
+        **sections,
+    )
+    _validate(params)
+    return params
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} not found. Run sslnb from the project root (the folder with dvc.yaml), "
+            "or pass --params PATH."
+        )
+    return params_from_dict(yaml.safe_load(path.read_text()) or {})
+
+
+def _validate(params: Params) -> None:
+    train = params.train
+    milestones = list(train.milestones)
+    if 0 not in milestones:
+        raise ValueError("train.milestones must include epoch 0 (the randomly initialised encoder)")
+    if milestones != sorted(set(milestones)):
+        raise ValueError(f"train.milestones must be strictly increasing, got {milestones}")
+    if milestones[-1] > train.epochs:
+        raise ValueError(f"train.milestones go up to {milestones[-1]} but train.epochs is {train.epochs}")
+    if train.batch_size < 2:
+        raise ValueError("train.batch_size must be at least 2: contrastive losses need negatives")
+    data = params.data
+    if data.probe_size > data.train_size:
+        raise ValueError(
+            f"data.probe_size ({data.probe_size}) must not exceed data.train_size ({data.train_size}); "
+            "the probe subset is drawn from the training images"
+        )
+    if data.train_size < train.batch_size:
+        raise ValueError(
+            f"data.train_size ({data.train_size}) is smaller than train.batch_size ({train.batch_size}); "
+            "lower the batch size"
+        )

@@ -1,0 +1,9 @@
+"""Data sources, the IDX format and the ``prepare`` stage."""
+
+from sslnb.data.fashion_mnist import DatasetNotFoundError, load_fashion_mnist
+from sslnb.data.idx import read_idx, write_idx
+from sslnb.data.prepare import Dataset, load_dataset, prepare
+
+__all__ = [
+    "Dataset", "DatasetNotFoundError", "load_dataset", "load_fashion_mnist", "prepare", "read_idx", "write_idx",
+]

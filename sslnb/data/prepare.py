@@ -1,0 +1,84 @@
+"""The ``prepare`` stage: a compact, seeded copy of the train/test subsets the pipeline uses.
+
+The prepared file holds ``train_images`` (SSL training images), ``train_labels`` (used only by the
+label-based references), ``probe_index`` (rows of the training images that form the fixed
+probe-training subset), ``test_images`` and ``test_labels`` (the evaluation set), and ``classes``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sslnb.config import Params
+from sslnb.data.fashion_mnist import CLASSES, load_fashion_mnist
+from sslnb.io import save_npz
+from sslnb.paths import ProjectPaths
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The prepared data set, as the training, embedding and metric stages see it."""
+
+    train_images: np.ndarray  # (N, H, W) uint8
+    train_labels: np.ndarray  # (N,) int64
+    probe_index: np.ndarray  # (P,) rows of train_images forming the probe-training subset
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    classes: tuple[str, ...]
+    source: str
+
+    @property
+    def probe_images(self) -> np.ndarray:
+        return self.train_images[self.probe_index]
+
+    @property
+    def probe_labels(self) -> np.ndarray:
+        return self.train_labels[self.probe_index]
+
+
+def _subset(n_available: int, n_wanted: int, rng: np.random.Generator, what: str) -> np.ndarray:
+    if n_wanted > n_available:
+        raise ValueError(f"data.{what} is {n_wanted} but the split holds only {n_available} images")
+    return np.sort(rng.permutation(n_available)[:n_wanted])
+
+
+def prepare(params: Params, paths: ProjectPaths) -> Path:
+    """Load the raw data, draw the seeded subsets and write them to ``paths.dataset``."""
+    cfg = params.data
+    if cfg.name != "fashion_mnist":
+        raise ValueError(f"data.name {cfg.name!r} is not supported yet; use 'fashion_mnist'")
+    splits = load_fashion_mnist(cfg.path, cfg.debian_dir, cfg.download, paths.raw)
+    rng = np.random.default_rng(params.seed)
+    train_rows = _subset(len(splits.train_images), cfg.train_size, rng, "train_size")
+    test_rows = _subset(len(splits.test_images), cfg.test_size, rng, "test_size")
+    probe_index = np.sort(rng.permutation(cfg.train_size)[: cfg.probe_size])
+    save_npz(
+        paths.dataset,
+        train_images=splits.train_images[train_rows],
+        train_labels=splits.train_labels[train_rows].astype(np.int64),
+        probe_index=probe_index.astype(np.int64),
+        test_images=splits.test_images[test_rows],
+        test_labels=splits.test_labels[test_rows].astype(np.int64),
+        classes=np.array(CLASSES),
+        source=np.array(splits.source),
+    )
+    return paths.dataset
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"prepared data set {path} not found; run the prepare stage (dvc repro prepare)")
+    with np.load(path, allow_pickle=False) as archive:
+        return Dataset(
+            train_images=archive["train_images"],
+            train_labels=archive["train_labels"],
+            probe_index=archive["probe_index"],
+            test_images=archive["test_images"],
+            test_labels=archive["test_labels"],
+            classes=tuple(str(c) for c in archive["classes"]),
+            source=str(archive["source"]),
+        )

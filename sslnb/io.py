@@ -1,0 +1,79 @@
+"""Atomic artifact writing and safe checkpoint loading.
+
+Every artifact is written to a temporary file in the destination folder and then renamed over the
+destination. A crash or a Ctrl-C therefore leaves either the old file or the new one, never half of
+one, and DVC never caches a truncated output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+import torch
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds.
+
+    The temporary name keeps ``path``'s extension, so writers that infer the format from it work.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def save_json(obj: Any, path: str | os.PathLike) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def save_csv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
+
+
+def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:  # a file handle stops numpy from appending ".npz"
+            np.savez(handle, **arrays)
+
+
+def save_checkpoint(state: dict, path: str | os.PathLike) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Load a checkpoint written by :func:`save_checkpoint`, refusing pickled code.
+
+    ``weights_only=True`` means a checkpoint can hold only tensors and plain containers, so loading a
+    file from elsewhere cannot execute arbitrary code.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist; run the train stage first (dvc repro train)")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises RuntimeError, EOFError, UnpicklingError... for bad files
+        raise ValueError(
+            f"checkpoint {path} is truncated or corrupt ({type(error).__name__}: {error}). "
+            "Delete it and retrain (dvc repro --force train)."
+        ) from error
+    if not isinstance(state, dict) or "model" not in state or "epoch" not in state:
+        raise ValueError(f"checkpoint {path} is not an sslnb checkpoint (it lacks 'model' or 'epoch')")
+    return state

@@ -1,0 +1,43 @@
+"""Input checks shared by the metrics, with messages that name the problem and the fix."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def check_embeddings(Z: np.ndarray, name: str = "Z", min_samples: int = 2) -> np.ndarray:
+    """Return ``Z`` as a float array after checking it is a finite (N, D) matrix with N >= min_samples."""
+    Z = np.asarray(Z)
+    if Z.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array of shape (n_samples, n_features), got shape {Z.shape}")
+    if not np.issubdtype(Z.dtype, np.number) or np.issubdtype(Z.dtype, np.complexfloating):
+        raise ValueError(f"{name} must hold real numbers, got dtype {Z.dtype}")
+    if Z.shape[0] < min_samples:
+        raise ValueError(f"{name} has {Z.shape[0]} sample(s); this metric needs at least {min_samples}")
+    if Z.shape[1] < 1:
+        raise ValueError(f"{name} has no features (shape {Z.shape})")
+    Z = Z.astype(np.float64, copy=False) if not np.issubdtype(Z.dtype, np.floating) else Z
+    bad = ~np.isfinite(Z)
+    if bad.any():
+        rows = np.unique(np.nonzero(bad)[0])
+        raise ValueError(
+            f"{name} contains NaN or inf in {len(rows)} row(s) (first: {rows[:5].tolist()}); "
+            "the encoder probably diverged: check the training loss, or drop those checkpoints"
+        )
+    return Z
+
+
+def check_labels(labels: np.ndarray, n_samples: int, name: str = "labels") -> np.ndarray:
+    """Return ``labels`` as a 1-D array after checking its length matches the embeddings."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {labels.shape}")
+    if len(labels) != n_samples:
+        raise ValueError(f"{name} has {len(labels)} entries but the embeddings have {n_samples} rows")
+    return labels
+
+
+def check_positive_int(value: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)

@@ -1,0 +1,74 @@
+"""Clustering-based label-free metrics of the study.
+
+Xu, Lowe & Trappenberg, "Label-free Monitoring of Self-Supervised Learning Progress", CCECE 2022:
+cluster the embeddings with k-means (clustering C1) and judge the clustering by its silhouette score
+S and by its agreement AMI(C1; C2) with an independent k-means run C2 (another seed). AMI(C1; C_GT),
+against the ground-truth classes, is the label-based reference. Settings follow Lowe et al. 2024
+(arXiv 2406.02465): k-means++ with one initialisation, Euclidean silhouette, arithmetic-mean AMI.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_mutual_info_score, silhouette_score
+
+from sslnb.metrics._checks import check_embeddings, check_labels, check_positive_int
+
+
+def kmeans(Z: np.ndarray, k: int, seed: int = 0, n_init: int = 1) -> np.ndarray:
+    """Cluster labels (0..k-1) of the rows of ``Z`` by k-means++ (Lloyd's algorithm).
+
+    Args:
+        Z: (N, D) finite embeddings.
+        k: number of clusters, 1 <= k <= N; the pipeline uses the number of classes.
+        seed: random state of the k-means++ seeding; C2 uses another seed than C1.
+        n_init: number of seedings kept for the best inertia (1, as in the study, so that
+            AMI(C1; C2) reflects how stable the cluster structure is).
+    """
+    Z = check_embeddings(Z)
+    k = check_positive_int(k, "k")
+    if k > len(Z):
+        raise ValueError(f"k={k} clusters is more than the {len(Z)} samples; lower k or embed more samples")
+    return KMeans(n_clusters=k, init="k-means++", n_init=n_init, random_state=seed).fit_predict(Z)
+
+
+def silhouette(Z: np.ndarray, labels: np.ndarray, sample_size: int | None = None, seed: int = 0) -> float:
+    """Mean Euclidean silhouette coefficient of a clustering (Rousseeuw, 1987): the study's S.
+
+    For sample i in cluster A, a(i) is its mean distance to the other members of A and b(i) the
+    smallest mean distance to the members of another cluster; s(i) = (b(i) - a(i)) / max(a(i), b(i)),
+    with s(i) = 0 for a sample alone in its cluster, and S = mean_i s(i), in [-1, 1].
+
+    Args:
+        Z: (N, D) finite embeddings.
+        labels: (N,) cluster labels with 2 <= number of clusters <= N - 1.
+        sample_size: score a seeded random subset of this many samples (None: all).
+    """
+    Z = check_embeddings(Z)
+    labels = check_labels(labels, len(Z))
+    n_clusters = len(np.unique(labels))
+    if not 2 <= n_clusters <= len(Z) - 1:
+        raise ValueError(f"silhouette needs 2 to N-1 = {len(Z) - 1} clusters, got {n_clusters}")
+    if sample_size is not None and sample_size >= len(Z):
+        sample_size = None
+    return float(silhouette_score(Z, labels, metric="euclidean", sample_size=sample_size, random_state=seed))
+
+
+def clustering_agreement(labels_a: np.ndarray, labels_b: np.ndarray) -> float:
+    """Adjusted mutual information between two partitions of the same samples (Vinh et al., JMLR 2010).
+
+        AMI(U, V) = (MI(U, V) - E[MI]) / (mean(H(U), H(V)) - E[MI])
+
+    with E[MI] the expected mutual information of two random partitions with the same cluster sizes
+    (hypergeometric model) and the arithmetic mean of the entropies. 1 means identical partitions up to
+    relabelling, about 0 means chance agreement. AMI(C1; C2) between two k-means seeds measures how
+    stable the cluster structure is; AMI(C1; C_GT) compares with the classes.
+    """
+    labels_a = np.asarray(labels_a)
+    if labels_a.ndim != 1:
+        raise ValueError(f"labels_a must be 1-D, got shape {labels_a.shape}")
+    labels_b = check_labels(labels_b, len(labels_a), name="labels_b")
+    if len(labels_a) < 2:
+        raise ValueError("clustering_agreement needs at least 2 samples")
+    return float(adjusted_mutual_info_score(labels_a, labels_b, average_method="arithmetic"))

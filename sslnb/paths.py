@@ -1,0 +1,99 @@
+"""Where every artifact of the pipeline lives.
+
+This module is the one place that knows the project's folder layout, so stages, notebooks and tests
+agree on it. Paths are relative to a project root (the folder holding ``dvc.yaml`` and
+``params.yaml``), which defaults to the current working directory because DVC runs every stage there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    """The folder layout of one sslnb project (cookiecutter-data-science style)."""
+
+    root: Path
+
+    @classmethod
+    def here(cls) -> "ProjectPaths":
+        return cls(Path.cwd())
+
+    # -- inputs and the prepared data -------------------------------------------------------
+    @property
+    def params(self) -> Path:
+        return self.root / "params.yaml"
+
+    @property
+    def raw(self) -> Path:
+        """Downloads land here when the torchvision downloader is the data source."""
+        return self.root / "data" / "raw"
+
+    @property
+    def dataset(self) -> Path:
+        """Compact copy of the train/test subsets written by the ``prepare`` stage."""
+        return self.root / "data" / "processed" / "dataset.npz"
+
+    # -- per-method artifacts ---------------------------------------------------------------
+    def checkpoints(self, method: str) -> Path:
+        return self.root / "data" / "checkpoints" / method
+
+    def checkpoint(self, method: str, epoch: int) -> Path:
+        return self.checkpoints(method) / f"epoch_{epoch:04d}.pt"
+
+    def embeddings(self, method: str) -> Path:
+        return self.root / "data" / "embeddings" / method
+
+    def embedding(self, method: str, epoch: int) -> Path:
+        return self.embeddings(method) / f"epoch_{epoch:04d}.npz"
+
+    def metrics_table(self, method: str) -> Path:
+        """Tidy per-checkpoint table: one row per checkpoint x layer, one column per metric."""
+        return self.root / "data" / "metrics" / f"{method}.csv"
+
+    def final_metrics(self, method: str) -> Path:
+        """DVC ``metrics`` JSON of the last checkpoint."""
+        return self.root / "data" / "metrics" / f"{method}_final.json"
+
+    # -- analysis outputs -------------------------------------------------------------------
+    @property
+    def figures(self) -> Path:
+        return self.root / "figures"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def tables(self) -> Path:
+        return self.reports / "tables"
+
+    @property
+    def executed_notebooks(self) -> Path:
+        return self.reports / "notebooks"
+
+
+def epoch_from_name(path: Path) -> int:
+    """The epoch encoded in a checkpoint or embedding file name such as ``epoch_0012.pt``."""
+    stem = path.name.split(".")[0]
+    prefix, _, number = stem.partition("_")
+    if prefix != "epoch" or not number.isdigit():
+        raise ValueError(f"{path.name!r} is not named like 'epoch_0012.<ext>'; cannot tell its epoch")
+    return int(number)
+
+
+def find_root(start: str | Path | None = None) -> Path:
+    """The project root: ``start`` if given, else the nearest folder upwards holding ``dvc.yaml``.
+
+    Notebooks call this so they run unchanged from ``notebooks/`` in JupyterLab and from the project
+    root under papermill.
+    """
+    if start is not None:
+        return Path(start).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "dvc.yaml").is_file():
+            return folder
+    raise FileNotFoundError(f"no dvc.yaml in {here} or its parents; pass project_root explicitly")

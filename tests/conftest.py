@@ -1,0 +1,74 @@
+"""Shared fixtures: fake IDX data and a scratch copy of the project set to the tiny profile."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fakedata import write_fake_fashion_mnist  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def fake_fashion_dir(tmp_path_factory) -> Path:
+    return write_fake_fashion_mnist(tmp_path_factory.mktemp("fake-fashion-mnist"))
+
+
+def tiny_params(data_path: Path) -> dict:
+    params = yaml.safe_load((REPO / "profiles" / "tiny.yaml").read_text())
+    params["data"]["path"] = str(data_path)
+    params["data"]["debian_dir"] = str(data_path.parent / "no-debian-package-here")
+    return params
+
+
+def make_project(folder: Path, params: dict) -> Path:
+    """A scratch copy of the project (pipeline, notebooks, code) with ``params`` as its params.yaml."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("dvc.yaml", "notebooks", "sslnb"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy(source, folder / name)
+    (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["dvc", "init", "--no-scm", "-q"], folder)
+    run(["dvc", "config", "core.analytics", "false"], folder)
+    return folder
+
+
+def run(command: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run a command with the test interpreter's bin folder first on PATH; fail with its output."""
+    env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+                        "DVC_NO_ANALYTICS": "1", "PYTHONUNBUFFERED": "1"}
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
+    return result
+
+
+@dataclass
+class PipelineRun:
+    root: Path
+    first: subprocess.CompletedProcess
+    first_seconds: float
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(tmp_path_factory, fake_fashion_dir) -> PipelineRun:
+    """The whole pipeline, run once by `dvc repro` on the tiny profile; shared by the pipeline tests."""
+    root = make_project(tmp_path_factory.mktemp("tiny-project"), tiny_params(fake_fashion_dir))
+    start = time.perf_counter()
+    first = run(["dvc", "repro"], root)
+    return PipelineRun(root, first, time.perf_counter() - start)
