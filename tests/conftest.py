@@ -46,15 +46,21 @@ def make_project(folder: Path, params: dict) -> Path:
     return folder
 
 
-def run(command: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run a command with the test interpreter's bin folder first on PATH; fail with its output."""
+def run(command: list[str], cwd: Path, expect_success: bool = True, timeout: float = 600,
+        ) -> subprocess.CompletedProcess:
+    """Run a command with the test interpreter's bin folder first on PATH, as `make` does.
+
+    With ``expect_success=False`` the command must fail with a clear message, not a traceback.
+    """
     env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                         "DVC_NO_ANALYTICS": "1", "PYTHONUNBUFFERED": "1"}
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    if result.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-        )
+    output = f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    if expect_success and result.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed ({result.returncode}):\n{output}")
+    if not expect_success:
+        assert result.returncode != 0, f"{' '.join(command)} should have failed:\n{output}"
+        assert "Traceback" not in result.stderr, f"expected a clear message, got a traceback:\n{output}"
     return result
 
 

@@ -1,0 +1,64 @@
+# Set-up and entry points. Two commands do everything on a fresh Debian/Ubuntu machine with Python 3.11:
+#   make run    create .venv, install sslnb, make sure Fashion-MNIST is there, run the pipeline (dvc repro)
+#   make test   the same set-up, then the test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
+FASHION_MNIST_PKG := dataset-fashion-mnist
+# The venv's tools (python, dvc, papermill, jupyter) come first for every recipe and every DVC stage.
+export PATH := $(BIN):$(PATH)
+export DVC_NO_ANALYTICS := 1
+
+.PHONY: help setup data run test report clean
+
+help:
+	@echo "make run     set up and run the whole pipeline on the default profile (params.yaml)"
+	@echo "make test    set up and run the tests (a tiny profile of the same pipeline)"
+	@echo "make data    install Debian's $(FASHION_MNIST_PKG) if possible"
+	@echo "make report  re-render the HTML reports from the executed notebooks"
+	@echo "make clean   remove the virtual environment"
+
+# Reinstall whenever the dependency list changes. torch/torchvision are not pinned: pip picks the
+# registry's current matching pair (about 5 GB with its CUDA libraries, which run fine on a CPU).
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "sslnb needs Python >= 3.11, found " + sys.version' 
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --progress-bar off -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Fashion-MNIST from Debian's package when apt-get is there and we may use it; otherwise say how.
+data:
+	@if ls $(FASHION_MNIST_DIR)/train-images-idx3-ubyte* >/dev/null 2>&1; then \
+	  echo "Fashion-MNIST: found in $(FASHION_MNIST_DIR)"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && apt-get install -y -qq $(FASHION_MNIST_PKG)) \
+	    || echo "Could not install $(FASHION_MNIST_PKG); sslnb will try data.path and torchvision's download."; \
+	elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	  (sudo apt-get update -qq && sudo apt-get install -y -qq $(FASHION_MNIST_PKG)) \
+	    || echo "Could not install $(FASHION_MNIST_PKG); sslnb will try data.path and torchvision's download."; \
+	else \
+	  echo "Fashion-MNIST is not installed. Install it with:  sudo apt-get install $(FASHION_MNIST_PKG)"; \
+	  echo "(or set data.path in params.yaml; otherwise sslnb tries torchvision's download)"; \
+	fi
+
+run: setup data
+	dvc repro
+	@echo
+	@echo "Figures:        $(CURDIR)/figures/"
+	@echo "Tables:         $(CURDIR)/reports/tables/"
+	@echo "Report (HTML):  $(CURDIR)/reports/"; ls -1 reports/*.html | sed 's/^/                  /'
+	@echo "Metrics:        dvc metrics show"
+
+test: setup
+	$(BIN)/python -m pytest
+
+report: setup
+	dvc repro --glob 'render@*'
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,111 @@
+"""The whole pipeline on the tiny profile, run by `dvc repro` exactly as `make run` runs it."""
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO, run
+
+pytestmark = pytest.mark.pipeline
+
+
+def test_smoke_run_produces_every_artifact_in_under_3_minutes(tiny_pipeline):
+    root = tiny_pipeline.root
+    assert tiny_pipeline.first_seconds < 180, f"tiny pipeline took {tiny_pipeline.first_seconds:.0f} s"
+    for stage in ("prepare", "train@simclr", "embed@simclr", "evaluate@simclr", "progression@simclr",
+                  "render@simclr"):
+        assert f"Running stage '{stage}'" in tiny_pipeline.first.stdout
+    assert (root / "data/processed/dataset.npz").is_file()
+    assert sorted(p.name for p in (root / "data/checkpoints/simclr").glob("*.pt")) == [
+        "epoch_0000.pt", "epoch_0001.pt", "epoch_0002.pt"]
+    assert len(list((root / "data/embeddings/simclr").glob("epoch_*.npz"))) == 3
+    assert (root / "figures/entropy_progression_simclr.png").stat().st_size > 10_000
+    assert (root / "reports/notebooks/progression_simclr.ipynb").is_file()
+    html = (root / "reports/progression_simclr.html").read_text()
+    assert "<img" in html and "Spearman" in html
+    assert "from sslnb" not in html, "the rendered report must hide the code"
+
+
+def test_metrics_table_is_tidy_and_complete(tiny_pipeline):
+    table = pd.read_csv(tiny_pipeline.root / "data/metrics/simclr.csv")
+    assert len(table) == 3 * 2  # checkpoints x layers
+    assert set(table.layer) == {"backbone", "projector"}
+    for column in ("silhouette", "ami_c1_c2", "ami_c1_gt", "entropy_kl_bits", "entropy_gaussian_bits",
+                   "linear_probe_acc", "knn_acc"):
+        assert table[column].notna().all(), column
+    assert table.linear_probe_acc.between(0, 1).all()
+    final = json.loads((tiny_pipeline.root / "data/metrics/simclr_final.json").read_text())
+    assert final["backbone"]["epoch"] == 2
+
+
+def test_correlation_table_covers_every_label_free_metric(tiny_pipeline):
+    table = pd.read_csv(tiny_pipeline.root / "reports/tables/correlation_spearman_simclr.csv")
+    free = table[table.kind == "label-free"]
+    assert set(free.metric) == {"silhouette", "ami_c1_c2", "entropy_kl_bits", "entropy_gaussian_bits"}
+    assert set(free.layer) == {"backbone", "projector"}
+    assert table.rho.dropna().between(-1, 1).all()
+
+
+def test_second_repro_does_nothing_and_takes_seconds(tiny_pipeline):
+    start = time.perf_counter()
+    second = run(["dvc", "repro"], tiny_pipeline.root)
+    assert "Running stage" not in second.stdout
+    assert time.perf_counter() - start < 30
+
+
+def test_stage_failure_on_nan_embeddings_leaves_no_table(tiny_pipeline, tmp_path):
+    root = tiny_pipeline.root
+    path = root / "data/embeddings/simclr/epoch_0001.npz"
+    original = path.read_bytes()
+    table = root / "data/metrics/simclr.csv"
+    before = table.read_bytes()
+    try:
+        with np.load(path) as archive:
+            arrays = dict(archive)
+        arrays["eval_backbone"][3, 0] = np.nan
+        with open(path, "wb") as handle:
+            np.savez(handle, **arrays)
+        result = run(["python", "-m", "sslnb", "evaluate", "--method", "simclr"], root, expect_success=False)
+        assert "NaN or inf" in result.stderr and "epoch_0001.npz" in result.stderr
+        assert table.read_bytes() == before, "a failed evaluate must not touch the table"
+        assert not list(table.parent.glob(".*tmp*")), "no temporary files may be left behind"
+    finally:
+        path.write_bytes(original)
+
+
+def test_truncated_checkpoint_stops_embed_with_a_clear_message(tiny_pipeline):
+    root = tiny_pipeline.root
+    path = root / "data/checkpoints/simclr/epoch_0001.pt"
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original[: len(original) // 2])
+        result = run(["python", "-m", "sslnb", "embed", "--method", "simclr"], root, expect_success=False)
+        assert "epoch_0001.pt is truncated or corrupt" in result.stderr
+    finally:
+        path.write_bytes(original)
+
+
+def test_missing_dataset_stops_prepare_naming_all_three_ways(tiny_pipeline, tmp_path):
+    params = yaml.safe_load((tiny_pipeline.root / "params.yaml").read_text())
+    params["data"]["path"] = str(tmp_path / "no-such-folder")
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    result = run(["python", "-m", "sslnb", "prepare"], tmp_path, expect_success=False)
+    assert "data.path" in result.stderr and "apt-get install dataset-fashion-mnist" in result.stderr
+    assert not (tmp_path / "data/processed/dataset.npz").exists()
+
+
+def test_committed_notebooks_have_no_outputs_and_a_parameters_cell():
+    import nbformat
+
+    notebooks = sorted((REPO / "notebooks").glob("*.ipynb"))
+    assert notebooks
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), f"{path.name} has outputs"
+        assert any("parameters" in c.metadata.get("tags", []) for c in code), f"{path.name}: no parameters cell"
+

@@ -1,0 +1,83 @@
+"""Training on the tiny profile: checkpoints, their contents, determinism and resume."""
+
+import pytest
+import torch
+
+from conftest import tiny_params
+from sslnb.config import params_from_dict
+from sslnb.data import prepare
+from sslnb.embed import embed
+from sslnb.io import load_checkpoint
+from sslnb.paths import ProjectPaths
+from sslnb.train import train
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory, fake_fashion_dir):
+    raw = tiny_params(fake_fashion_dir)
+    raw["data"].update(train_size=128, probe_size=64, test_size=64)
+    raw["train"].update(batch_size=32, epochs=3, milestones=[0, 1, 3])
+    params = params_from_dict(raw)
+    paths = ProjectPaths(tmp_path_factory.mktemp("train"))
+    prepare(params, paths)
+    train(params, "simclr", paths)
+    return params, paths
+
+
+def _weights(paths, epoch):
+    return load_checkpoint(paths.checkpoint("simclr", epoch))["model"]
+
+
+def test_checkpoints_at_milestones_hold_everything_to_resume(tiny):
+    params, paths = tiny
+    names = sorted(p.name for p in paths.checkpoints("simclr").glob("epoch_*.pt"))
+    assert names == ["epoch_0000.pt", "epoch_0001.pt", "epoch_0003.pt"]
+    state = load_checkpoint(paths.checkpoint("simclr", 3))
+    assert {"model", "optimizer", "scheduler", "rng", "config", "history", "epoch"} <= set(state)
+    assert [h["epoch"] for h in state["history"]] == [1, 2, 3]
+    assert state["config"]["method"] == "simclr"
+    assert (paths.checkpoints("simclr") / "history.csv").is_file()
+
+
+def test_training_changes_the_weights(tiny):
+    _, paths = tiny
+    before, after = _weights(paths, 0), _weights(paths, 3)
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
+def test_same_seed_same_weights(tiny, tmp_path):
+    params, paths = tiny
+    again = ProjectPaths(tmp_path)
+    again.dataset.parent.mkdir(parents=True)
+    again.dataset.write_bytes(paths.dataset.read_bytes())
+    train(params, "simclr", again)
+    for key, value in _weights(paths, 3).items():
+        torch.testing.assert_close(_weights(again, 3)[key], value, rtol=0, atol=0)
+
+
+def test_resume_from_a_milestone_ends_with_the_same_weights(tiny, tmp_path):
+    params, paths = tiny
+    resumed = ProjectPaths(tmp_path)
+    resumed.dataset.parent.mkdir(parents=True)
+    resumed.dataset.write_bytes(paths.dataset.read_bytes())
+    folder = resumed.checkpoints("simclr")
+    folder.mkdir(parents=True)
+    for epoch in (0, 1):  # as if the run had been killed during epoch 2
+        resumed.checkpoint("simclr", epoch).write_bytes(paths.checkpoint("simclr", epoch).read_bytes())
+    train(params, "simclr", resumed)
+    state = load_checkpoint(resumed.checkpoint("simclr", 3))
+    assert [h["epoch"] for h in state["history"]] == [1, 2, 3]
+    for key, value in _weights(paths, 3).items():
+        torch.testing.assert_close(state["model"][key], value, rtol=0, atol=0)
+
+
+def test_embeddings_are_float32_per_checkpoint(tiny):
+    params, paths = tiny
+    embed(params, "simclr", paths)
+    import numpy as np
+
+    with np.load(paths.embedding("simclr", 3)) as arrays:
+        assert set(arrays) == {"eval_backbone", "eval_projector", "probe_backbone", "probe_projector"}
+        assert arrays["eval_backbone"].dtype == np.float32
+        assert arrays["eval_backbone"].shape == (64, params.model.width * 2 ** (params.model.stages - 1))
+        assert arrays["probe_projector"].shape == (64, params.model.projector_dim)
