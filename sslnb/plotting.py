@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import pandas as pd
 import seaborn as sns
 
@@ -33,6 +34,8 @@ def entropy_progression(table: pd.DataFrame, method: str, metric: str = "entropy
     sns.lineplot(data=probe, x="epoch", y="linear_probe_acc", marker="o", ax=right, label="linear probe")
     sns.lineplot(data=probe, x="epoch", y="knn_acc", marker="s", ax=right, label="kNN")
     right.set(title=f"{method}: label-based references (backbone)", ylabel="test accuracy")
+    for ax in (left, right):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     return fig
 
 
