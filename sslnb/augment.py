@@ -50,7 +50,8 @@ def random_resized_crop_and_flip(
     theta[:, 0, 2] = center_x
     theta[:, 1, 1] = height
     theta[:, 1, 2] = center_y
-    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    # Random draws stay on the CPU generator (reproducible everywhere); the warp runs on the images' device.
+    grid = F.affine_grid(theta.to(images.device), list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
@@ -58,13 +59,13 @@ def color_jitter(images: torch.Tensor, cfg: AugmentConfig, generator: torch.Gene
     """Random brightness (scale), contrast (scale around the image mean) and Gaussian pixel noise."""
     n = images.shape[0]
     shape = (n, 1, 1, 1)
-    brightness = _uniform(n, 1 - cfg.brightness, 1 + cfg.brightness, generator).view(shape)
-    contrast = _uniform(n, 1 - cfg.contrast, 1 + cfg.contrast, generator).view(shape)
+    brightness = _uniform(n, 1 - cfg.brightness, 1 + cfg.brightness, generator).view(shape).to(images.device)
+    contrast = _uniform(n, 1 - cfg.contrast, 1 + cfg.contrast, generator).view(shape).to(images.device)
     images = images * brightness
     mean = images.mean(dim=(1, 2, 3), keepdim=True)
     images = (images - mean) * contrast + mean
     if cfg.noise_std > 0:
-        images = images + cfg.noise_std * torch.randn(images.shape, generator=generator)
+        images = images + cfg.noise_std * torch.randn(images.shape, generator=generator).to(images.device)
     return images.clamp_(0.0, 1.0)
 
 

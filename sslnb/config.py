@@ -53,6 +53,10 @@ class TrainConfig:
     weight_decay: float = 1e-4
     milestones: tuple[int, ...] = (0, 1, 2, 3, 4, 6, 8, 11, 15, 20, 25, 30)
     threads: int = 0  # torch intra-op threads; 0 keeps torch's default
+    device: str = "auto"  # auto: CUDA, then MPS, then CPU
+    amp: bool = True  # mixed precision (float16 autocast), used on CUDA only
+    sync_batchnorm: bool = False  # under torchrun on GPUs: batch statistics over the global batch
+    collapse_warning: float = 0.1  # warn when embedding std < this fraction of a healthy 1/sqrt(d)
 
 
 @dataclass(frozen=True)

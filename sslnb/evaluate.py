@@ -26,14 +26,11 @@ from sslnb.io import save_csv, save_json
 from sslnb.metrics import (
     clustering_agreement, entropy, kmeans, knn_accuracy, linear_probe_accuracy, silhouette,
 )
+from sslnb.metrics._utils import l2_normalize
 from sslnb.paths import ProjectPaths, epoch_from_name
 
 LABEL_FREE = ("silhouette", "ami_c1_c2", "entropy_kl_bits", "entropy_gaussian_bits")
 LABEL_BASED = ("ami_c1_gt", "linear_probe_acc", "knn_acc")
-
-
-def _unit_rows(Z: np.ndarray) -> np.ndarray:
-    return Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
 
 
 def label_free_metrics(Z: np.ndarray, k: int, cfg: MetricsConfig) -> tuple[dict[str, float], np.ndarray]:
@@ -42,7 +39,7 @@ def label_free_metrics(Z: np.ndarray, k: int, cfg: MetricsConfig) -> tuple[dict[
     c2 = kmeans(Z, k, seed=cfg.seed + 1)
     # Entropy depends on the scale of the features; on L2-normalised rows it measures how the
     # directions spread, which is what cosine-similarity losses shape and what a rescaling cannot fake.
-    Z_entropy = _unit_rows(Z) if cfg.entropy_normalize else Z
+    Z_entropy = l2_normalize(Z) if cfg.entropy_normalize else Z
     values = {
         "silhouette": silhouette(Z, c1, seed=cfg.seed),
         "ami_c1_c2": clustering_agreement(c1, c2),

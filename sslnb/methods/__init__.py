@@ -1,32 +1,47 @@
-"""SSL methods, one module each. A method owns its heads and its loss; the training loop is shared."""
+"""SSL methods, one module each. A method owns its heads and its loss; the training loop is shared.
+
+Options of a method come from ``methods.<name>`` in params.yaml: the keyword arguments of its class
+(temperature, queue size, momentum, ...), plus ``lr`` and ``weight_decay``, which override ``train``.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
-from torch import nn
+import inspect
+from typing import Any
 
 from sslnb.config import Params
+from sslnb.methods.base import SSLMethod
+from sslnb.methods.byol import BYOL
+from sslnb.methods.moco import MoCoV2
 from sslnb.methods.simclr import SimCLR
+from sslnb.methods.simsiam import SimSiam
 from sslnb.models import build_backbone
 
-
-def _simclr(params: Params, options: dict[str, Any]) -> nn.Module:
-    unknown = sorted(set(options) - {"temperature"})
-    if unknown:
-        raise ValueError(f"params.yaml: unknown option(s) {unknown} under methods.simclr; known: ['temperature']")
-    model = params.model
-    return SimCLR(build_backbone(model), model.projector_hidden, model.projector_dim, **options)
+METHODS: dict[str, type[SSLMethod]] = {"simclr": SimCLR, "mocov2": MoCoV2, "simsiam": SimSiam, "byol": BYOL}
+TRAINING_OPTIONS = ("lr", "weight_decay")  # per-method overrides of the train section
+_BUILT_IN = ("backbone", "projector_hidden", "projector_dim")  # filled from the model section
 
 
-BUILDERS: dict[str, Callable[[Params, dict[str, Any]], nn.Module]] = {"simclr": _simclr}
+def method_options(cls: type[SSLMethod]) -> list[str]:
+    """The options of ``cls`` settable in params.yaml."""
+    names = [n for n in inspect.signature(cls.__init__).parameters if n not in ("self", *_BUILT_IN)]
+    return names + list(TRAINING_OPTIONS)
 
 
-def build_method(name: str, params: Params) -> nn.Module:
+def build_method(name: str, params: Params) -> SSLMethod:
     """The model of SSL method ``name``, configured from ``params.model`` and ``params.methods[name]``."""
-    if name not in BUILDERS:
-        raise ValueError(f"unknown SSL method {name!r}; available: {sorted(BUILDERS)}")
-    return BUILDERS[name](params, params.method(name))
+    if name not in METHODS:
+        raise ValueError(f"unknown SSL method {name!r}; available: {sorted(METHODS)}")
+    cls = METHODS[name]
+    options = params.method(name)
+    unknown = sorted(set(options) - set(method_options(cls)))
+    if unknown:
+        raise ValueError(
+            f"params.yaml: unknown option(s) {unknown} under methods.{name}; known: {method_options(cls)}"
+        )
+    kwargs = {k: v for k, v in options.items() if k not in TRAINING_OPTIONS}
+    model = params.model
+    return cls(build_backbone(model), model.projector_hidden, model.projector_dim, **kwargs)
 
 
-__all__ = ["BUILDERS", "SimCLR", "build_method"]
+__all__ = ["BYOL", "METHODS", "MoCoV2", "SSLMethod", "SimCLR", "SimSiam", "build_method", "method_options"]

@@ -13,26 +13,24 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from sslnb.distributed import all_gather_with_grad
 from sslnb.losses import nt_xent
-from sslnb.models import projection_mlp
+from sslnb.methods.base import SSLMethod
+from sslnb.models import mlp_head
 
 
-class SimCLR(nn.Module):
+class SimCLR(SSLMethod):
     def __init__(self, backbone: nn.Module, projector_hidden: int, projector_dim: int, temperature: float = 0.5):
         super().__init__()
         if temperature <= 0:
             raise ValueError(f"methods.simclr.temperature must be positive, got {temperature}")
         self.backbone = backbone
-        self.projector = projection_mlp(backbone.embedding_dim, projector_hidden, projector_dim)
+        self.projector = mlp_head(backbone.embedding_dim, projector_hidden, projector_dim)
         self.temperature = temperature
 
-    def embed(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The backbone and projector embeddings of a batch (call under ``torch.no_grad``, in eval mode)."""
-        backbone = self.backbone(images)
-        return {"backbone": backbone, "projector": self.projector(backbone)}
-
-    def training_loss(self, view1: torch.Tensor, view2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The loss of one batch of positive pairs, and the first view's projections (for monitoring)."""
+    def forward(self, view1: torch.Tensor, view2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z1 = self.projector(self.backbone(view1))
         z2 = self.projector(self.backbone(view2))
-        return nt_xent(z1, z2, self.temperature), z1.detach()
+        # Under DDP, negatives come from the whole global batch, as in a single-process run.
+        loss = nt_xent(all_gather_with_grad(z1), all_gather_with_grad(z2), self.temperature)
+        return loss, z1.detach()

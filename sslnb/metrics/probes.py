@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sslnb.metrics._checks import check_embeddings, check_labels, check_positive_int
+from sslnb.metrics._utils import l2_normalize
 
 
 def _check_split(train_X, train_y, test_X, test_y) -> tuple[np.ndarray, ...]:
@@ -60,18 +61,13 @@ def knn_accuracy(
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
     classes, train_codes = np.unique(train_y, return_inverse=True)
-    train_unit = _unit_rows(train_X)
+    train_unit = l2_normalize(train_X)
     correct = 0
     for start in range(0, len(test_X), chunk_size):  # chunks bound the memory of the similarity matrix
-        similarity = _unit_rows(test_X[start:start + chunk_size]) @ train_unit.T
+        similarity = l2_normalize(test_X[start:start + chunk_size]) @ train_unit.T
         top = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
         weights = np.exp(np.take_along_axis(similarity, top, axis=1) / temperature)
         votes = np.zeros((len(top), len(classes)))
         np.add.at(votes, (np.arange(len(top))[:, None], train_codes[top]), weights)
         correct += int(np.sum(classes[votes.argmax(axis=1)] == test_y[start:start + chunk_size]))
     return correct / len(test_X)
-
-
-def _unit_rows(X: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return X / np.maximum(norms, 1e-12)

@@ -1,7 +1,7 @@
 """Encoders (backbones) and the heads trained on top of them."""
 
 from sslnb.config import ModelConfig
-from sslnb.models.heads import projection_mlp
+from sslnb.models.heads import mlp_head
 from sslnb.models.resnet import SmallResNet
 
 
@@ -9,4 +9,4 @@ def build_backbone(cfg: ModelConfig, in_channels: int = 1) -> SmallResNet:
     return SmallResNet(in_channels, cfg.width, cfg.stages, cfg.blocks_per_stage)
 
 
-__all__ = ["SmallResNet", "build_backbone", "projection_mlp"]
+__all__ = ["SmallResNet", "build_backbone", "mlp_head"]
