@@ -38,8 +38,10 @@ def spearman_table(table: pd.DataFrame, reference: str = "linear_probe_acc",
 
     Returns one row per method x layer x metric with ``rho``, its two-sided ``p_value``, the number of
     checkpoints ``n`` and ``kind`` (label-free, or label-based for comparison). rho is NaN when either
-    series is constant across checkpoints.
+    series is constant across checkpoints. Without labels (no reference values) the table is empty.
     """
+    if table[reference].isna().all():
+        return pd.DataFrame(columns=["method", "layer", "metric", "kind", "reference", "rho", "p_value", "n"])
     merged = with_reference(table, reference, reference_layer)
     rows = []
     for (method, layer), group in merged.groupby(["method", "layer"], sort=True):

@@ -69,9 +69,20 @@ def color_jitter(images: torch.Tensor, cfg: AugmentConfig, generator: torch.Gene
     return images.clamp_(0.0, 1.0)
 
 
+def random_grayscale(images: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
+    """Replace each RGB image by its luma (ITU-R 601), repeated over the channels, with probability p."""
+    chosen = (torch.rand(images.shape[0], generator=generator) < p).view(-1, 1, 1, 1).to(images.device)
+    weights = torch.tensor([0.299, 0.587, 0.114], device=images.device).view(1, 3, 1, 1)
+    grey = (images * weights).sum(dim=1, keepdim=True).expand_as(images)
+    return torch.where(chosen, grey, images)
+
+
 def augment(images: torch.Tensor, cfg: AugmentConfig, generator: torch.Generator) -> torch.Tensor:
     """One random view of every image of a float batch in [0, 1], shape (N, C, H, W)."""
-    return color_jitter(random_resized_crop_and_flip(images, cfg, generator), cfg, generator)
+    views = color_jitter(random_resized_crop_and_flip(images, cfg, generator), cfg, generator)
+    if images.shape[1] == 3 and cfg.grayscale_p > 0:
+        views = random_grayscale(views, cfg.grayscale_p, generator)
+    return views
 
 
 def two_views(

@@ -17,13 +17,20 @@ import yaml
 
 @dataclass(frozen=True)
 class DataConfig:
-    name: str = "fashion_mnist"
-    path: str | None = None  # folder with the four IDX .gz files; tried first
+    name: str = "fashion_mnist"  # fashion_mnist, cifar10, cifar100 or image_folder
+    path: str | None = None  # folder with the data set's files; tried first
     debian_dir: str = "/usr/share/datasets/fashion-mnist"  # Debian's dataset-fashion-mnist package
     download: bool = True  # torchvision's downloader, tried last
     train_size: int = 10_000  # images of the train split used for SSL training
     probe_size: int = 10_000  # fixed subset of those used to fit the linear probe and kNN
     test_size: int = 10_000  # evaluation set, from the test split
+    image_size: int = 32  # image_folder only: images are resized to image_size x image_size
+    channels: int = 3  # image_folder only: 1 (grey) or 3 (RGB)
+
+    @property
+    def input_channels(self) -> int:
+        """Channels of the images the encoder sees: 1 for Fashion-MNIST, 3 for CIFAR."""
+        return {"fashion_mnist": 1, "cifar10": 3, "cifar100": 3}.get(self.name, self.channels)
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class AugmentConfig:
     brightness: float = 0.4  # multiplicative jitter in [1 - b, 1 + b]
     contrast: float = 0.4
     noise_std: float = 0.03  # additive Gaussian pixel noise
+    grayscale_p: float = 0.0  # RGB images only: probability of turning a view grey (SimCLR uses 0.2)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ LAYERS = ("backbone", "projector")
 
 
 @torch.no_grad()
-def embed_images(model: nn.Module, images: np.ndarray, batch_size: int = 1024) -> dict[str, np.ndarray]:
+def embed_images(model: nn.Module, images: np.ndarray, batch_size: int = 256) -> dict[str, np.ndarray]:
     """Embeddings of uint8 images per layer, as float32 arrays; the model runs in eval mode."""
     model.eval()
     chunks: dict[str, list[np.ndarray]] = {layer: [] for layer in LAYERS}

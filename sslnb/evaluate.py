@@ -13,6 +13,7 @@ Label-free metrics use only the evaluation set's embeddings.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,8 @@ from sslnb.metrics import (
 )
 from sslnb.metrics._utils import l2_normalize
 from sslnb.paths import ProjectPaths, epoch_from_name
+
+log = logging.getLogger(__name__)
 
 LABEL_FREE = ("silhouette", "ami_c1_c2", "entropy_kl_bits", "entropy_gaussian_bits")
 LABEL_BASED = ("ami_c1_gt", "linear_probe_acc", "knn_acc")
@@ -60,9 +63,9 @@ def label_based_metrics(
     }
 
 
-def evaluate_file(path: Path, method: str, eval_y: np.ndarray, probe_y: np.ndarray, cfg: MetricsConfig,
-                  k: int) -> list[dict]:
-    """Rows of the metrics table for one embedding file (one checkpoint)."""
+def evaluate_file(path: Path, method: str, eval_y: np.ndarray | None, probe_y: np.ndarray | None,
+                  cfg: MetricsConfig, k: int) -> list[dict]:
+    """Rows of the metrics table for one embedding file (one checkpoint); no labels, no references."""
     epoch = epoch_from_name(path)
     rows = []
     with np.load(path, allow_pickle=False) as arrays:
@@ -70,7 +73,8 @@ def evaluate_file(path: Path, method: str, eval_y: np.ndarray, probe_y: np.ndarr
             eval_Z, probe_Z = arrays[f"eval_{layer}"], arrays[f"probe_{layer}"]
             try:
                 free, clusters = label_free_metrics(eval_Z, k, cfg)
-                based = label_based_metrics(eval_Z, eval_y, probe_Z, probe_y, clusters, cfg)
+                based = (dict.fromkeys(LABEL_BASED, float("nan")) if eval_y is None
+                         else label_based_metrics(eval_Z, eval_y, probe_Z, probe_y, clusters, cfg))
             except ValueError as error:
                 raise ValueError(f"{path} ({layer} embeddings of epoch {epoch}): {error}") from error
             rows.append({"method": method, "epoch": epoch, "layer": layer, "n_samples": eval_Z.shape[0],
@@ -85,16 +89,22 @@ def evaluate(params: Params, method: str, paths: ProjectPaths) -> Path:
     if not files:
         raise FileNotFoundError(f"no embeddings in {paths.embeddings(method)}; run the embed stage first")
     cfg = params.metrics
+    if cfg.k is None and not data.classes:
+        raise ValueError("metrics.k is null but the data set has no classes to count; set metrics.k in params.yaml")
     k = cfg.k if cfg.k is not None else len(data.classes)
+    labels = (data.test_labels, data.probe_labels) if data.labelled else (None, None)
+    if not data.labelled:
+        log.warning("%s: the data set has no labels, so the label-based references (%s) are skipped; "
+                    "every label-free metric is computed", method, ", ".join(LABEL_BASED))
     rows = []
     for path in tqdm(files, desc=f"metrics {method}", unit="checkpoint"):
-        rows += evaluate_file(path, method, data.test_labels, data.probe_labels, cfg, k)
+        rows += evaluate_file(path, method, *labels, cfg, k)
     table = pd.DataFrame(rows)
     save_csv(table, paths.metrics_table(method))  # written only once everything succeeded
     last = table[table.epoch == table.epoch.max()]
     save_json(
-        {row.layer: {c: float(getattr(row, c)) for c in LABEL_FREE + LABEL_BASED} | {"epoch": int(row.epoch)}
-         for row in last.itertuples()},
+        {row.layer: {c: float(getattr(row, c)) for c in LABEL_FREE + LABEL_BASED if np.isfinite(getattr(row, c))}
+         | {"epoch": int(row.epoch)} for row in last.itertuples()},
         paths.final_metrics(method),
     )
     return paths.metrics_table(method)

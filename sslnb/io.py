@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -48,9 +49,17 @@ def save_csv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
 
 
 def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
+    """Write ``arrays`` as an uncompressed ``.npz`` that ``np.load`` reads, byte-identical for equal arrays.
+
+    ``np.savez`` stamps each member with the current time, so rewriting the same arrays would change the
+    file's hash and make DVC rerun every downstream stage; a fixed timestamp avoids that.
+    """
     with atomic_path(path) as tmp:
-        with open(tmp, "wb") as handle:  # a file handle stops numpy from appending ".npz"
-            np.savez(handle, **arrays)
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for name, array in arrays.items():
+                member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                with archive.open(member, "w", force_zip64=True) as handle:
+                    np.lib.format.write_array(handle, np.asanyarray(array), allow_pickle=False)
 
 
 def save_checkpoint(state: dict, path: str | os.PathLike) -> None:

@@ -23,18 +23,23 @@ LABELS = {
 
 
 def entropy_progression(table: pd.DataFrame, method: str, metric: str = "entropy_kl_bits") -> plt.Figure:
-    """Entropy against epoch for each layer of ``method``, beside the backbone's linear-probe accuracy."""
+    """Entropy against epoch for each layer of ``method``, beside the backbone's probe accuracies if labelled."""
     rows = table[table.method == method].sort_values("epoch")
     if rows.empty:
         raise ValueError(f"the metrics table has no rows for method {method!r}")
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
+    labelled = rows["linear_probe_acc"].notna().any()
+    fig, axes = plt.subplots(1, 2 if labelled else 1, figsize=(10 if labelled else 5.5, 3.8),
+                             constrained_layout=True, squeeze=False)
+    left = axes[0, 0]
     sns.lineplot(data=rows, x="epoch", y=metric, hue="layer", marker="o", ax=left)
     left.set(title=f"{method}: embedding entropy", ylabel=LABELS.get(metric, metric))
-    probe = rows[rows.layer == "backbone"]
-    sns.lineplot(data=probe, x="epoch", y="linear_probe_acc", marker="o", ax=right, label="linear probe")
-    sns.lineplot(data=probe, x="epoch", y="knn_acc", marker="s", ax=right, label="kNN")
-    right.set(title=f"{method}: label-based references (backbone)", ylabel="test accuracy")
-    for ax in (left, right):
+    if labelled:  # without labels there is no reference to draw
+        right = axes[0, 1]
+        probe = rows[rows.layer == "backbone"]
+        sns.lineplot(data=probe, x="epoch", y="linear_probe_acc", marker="o", ax=right, label="linear probe")
+        sns.lineplot(data=probe, x="epoch", y="knn_acc", marker="s", ax=right, label="kNN")
+        right.set(title=f"{method}: label-based references (backbone)", ylabel="test accuracy")
+    for ax in axes.ravel():
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     return fig
 

@@ -193,6 +193,8 @@ class Trainer:
         self._build(steps_per_epoch)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         state = _latest_resumable(self.out_dir, self.config) if resume else None
+        if self.ctx.enabled:
+            torch.distributed.barrier()  # every process decides before rank 0 writes anything
         if state is not None:
             start = self._restore(state)
             log.info("resuming %s from epoch %d", self.method, start)

@@ -40,3 +40,43 @@ def write_fake_fashion_mnist(folder: Path, n_train: int = 600, n_test: int = 300
                        "test_images": test_x, "test_labels": test_y}.items():
         write_idx(folder / f"{FILES[key]}.gz", array)
     return folder
+
+
+def write_fake_cifar(folder: Path, name: str = "cifar10", n_train: int = 100, n_test: int = 40, seed: int = 0) -> Path:
+    """Tiny CIFAR files in torchvision's on-disk format (pickled dicts of N x 3072 uint8 rows)."""
+    import pickle
+
+    from sslnb.data.cifar import LAYOUT
+
+    layout = LAYOUT[name]
+    target = folder / layout["folder"]
+    target.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    n_classes = 10 if name == "cifar10" else 100
+    label_key = layout["labels"]
+
+    def dump(file: str, n: int) -> None:
+        batch = {b"data": rng.integers(0, 256, size=(n, 3072), dtype=np.uint8),
+                 label_key: rng.integers(0, n_classes, size=n).tolist()}
+        (target / file).write_bytes(pickle.dumps(batch))
+
+    per_batch = n_train // len(layout["train"])
+    for file in layout["train"]:
+        dump(file, per_batch)
+    for file in layout["test"]:
+        dump(file, n_test)
+    names = [f"class{i}".encode() for i in range(n_classes)]
+    (target / layout["meta"]).write_bytes(pickle.dumps({layout["names"]: names}))
+    return folder
+
+
+def write_image_folder(folder: Path, n: int = 60, labelled: bool = True, seed: int = 0) -> Path:
+    """PNG images of the fake classes, in class subfolders (labelled) or all in one folder."""
+    from PIL import Image
+
+    images, labels = fake_images(n, np.random.default_rng(seed))
+    for i, (image, label) in enumerate(zip(images, labels)):
+        target = folder / f"class_{label}" if labelled else folder
+        target.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).convert("RGB").save(target / f"img_{i:04d}.png")
+    return folder

@@ -33,3 +33,14 @@ def test_full_crop_without_flip_is_identity_and_flip_mirrors():
     flip = AugmentConfig(crop_scale=(1.0, 1.0), crop_ratio=(1.0, 1.0), flip_p=1.0)
     out = random_resized_crop_and_flip(batch, flip, torch.Generator().manual_seed(0))
     torch.testing.assert_close(out, batch.flip(-1), atol=1e-5, rtol=0)
+
+
+def test_random_grayscale_on_rgb_views():
+    from sslnb.augment import random_grayscale
+
+    rgb = torch.rand(6, 3, 8, 8)
+    grey = random_grayscale(rgb, 1.0, torch.Generator().manual_seed(0))
+    expected = 0.299 * rgb[:, 0] + 0.587 * rgb[:, 1] + 0.114 * rgb[:, 2]
+    for channel in range(3):
+        torch.testing.assert_close(grey[:, channel], expected)
+    torch.testing.assert_close(random_grayscale(rgb, 0.0, torch.Generator().manual_seed(0)), rgb)

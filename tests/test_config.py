@@ -5,7 +5,7 @@ from sslnb.config import load_params, params_from_dict
 from conftest import REPO
 
 
-@pytest.mark.parametrize("profile", ["params.yaml", "profiles/tiny.yaml"])
+@pytest.mark.parametrize("profile", ["params.yaml", "profiles/tiny.yaml", "profiles/paper.yaml"])
 def test_shipped_profiles_load(profile):
     params = load_params(REPO / profile)
     assert 0 in params.train.milestones
@@ -14,8 +14,9 @@ def test_shipped_profiles_load(profile):
 
 def test_default_profile_is_real():
     params = load_params(REPO / "params.yaml")
-    assert params.data.train_size >= 10_000 and params.train.epochs >= 25
-    assert len(params.train.milestones) >= 10
+    assert params.data.train_size >= 10_000 and params.train.epochs >= 10
+    assert len(params.train.milestones) >= 8
+    assert set(params.methods) == {"simclr", "mocov2", "simsiam", "byol"}
     gaps = [b - a for a, b in zip(params.train.milestones, params.train.milestones[1:])]
     assert gaps[0] <= gaps[-1], "milestones must be denser early in training"
 

@@ -1,5 +1,7 @@
 """Training on the tiny profile: checkpoints, their contents, determinism and resume."""
 
+import warnings
+
 import pytest
 import torch
 
@@ -81,3 +83,25 @@ def test_embeddings_are_float32_per_checkpoint(tiny):
         assert arrays["eval_backbone"].dtype == np.float32
         assert arrays["eval_backbone"].shape == (64, params.model.width * 2 ** (params.model.stages - 1))
         assert arrays["probe_projector"].shape == (64, params.model.projector_dim)
+
+
+@pytest.mark.parametrize("stop_gradient", [False, True])
+def test_collapse_warning_for_simsiam_without_stop_gradient(tmp_path, fake_fashion_dir, stop_gradient):
+    raw = tiny_params(fake_fashion_dir)
+    raw["methods"] = {"simsiam": {"stop_gradient": stop_gradient, "lr": 0.02}}
+    raw["data"].update(train_size=256, probe_size=64, test_size=64)
+    raw["train"].update(batch_size=64, epochs=15, milestones=[0, 5, 10])
+    params, paths = params_from_dict(raw), ProjectPaths(tmp_path)
+    prepare(params, paths)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(params, "simsiam", paths)
+    collapse = [w for w in caught if "collapsing" in str(w.message)]
+    history = load_checkpoint(paths.checkpoint("simsiam", 15))["history"]
+    if stop_gradient:
+        assert not collapse, f"healthy SimSiam must not warn; std per epoch: {[h['embedding_std'] for h in history]}"
+    else:
+        assert len(collapse) == 1, "the warning comes once, when the std nears 0"
+        assert history[-1]["embedding_std"] < 0.1 * 16**-0.5
+    # Checkpoints keep coming after the collapse, so it can be studied.
+    assert paths.checkpoint("simsiam", 15).is_file() and paths.checkpoint("simsiam", 10).is_file()

@@ -1,6 +1,7 @@
-"""Data sources, the IDX format and the ``prepare`` stage."""
+"""Data sources (Fashion-MNIST, CIFAR, image folders), the IDX format and the ``prepare`` stage."""
 
-from sslnb.data.fashion_mnist import DatasetNotFoundError, load_fashion_mnist
+from sslnb.data.fashion_mnist import load_fashion_mnist
+from sslnb.data.splits import DatasetNotFoundError
 from sslnb.data.idx import read_idx, write_idx
 from sslnb.data.prepare import Dataset, load_dataset, prepare
 

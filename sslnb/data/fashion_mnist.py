@@ -11,13 +11,13 @@ If all three fail, :class:`DatasetNotFoundError` names each way and why it faile
 
 from __future__ import annotations
 
-import socket
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from sslnb.data.download import torchvision_download
 from sslnb.data.idx import read_idx
+from sslnb.data.splits import DatasetNotFoundError, Splits
 
 CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -30,19 +30,6 @@ FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
-
-
-class DatasetNotFoundError(FileNotFoundError):
-    """No source could provide the data set; the message lists every way to provide it."""
-
-
-@dataclass(frozen=True)
-class Splits:
-    train_images: np.ndarray  # (N, 28, 28) uint8
-    train_labels: np.ndarray  # (N,) uint8
-    test_images: np.ndarray
-    test_labels: np.ndarray
-    source: str  # where the files were found, recorded in the prepared data set
 
 
 def _find_files(folder: Path) -> dict[str, Path]:
@@ -72,17 +59,11 @@ def _read_folder(folder: Path, source: str) -> Splits:
     return Splits(**arrays, source=source)
 
 
-def _download(root: Path, timeout: float = 10.0) -> Path:
+def _download(root: Path) -> Path:
     """Fetch the files with torchvision; return the folder holding them."""
     from torchvision.datasets import FashionMNIST
 
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(timeout)  # fail fast on a machine without internet
-    try:
-        FashionMNIST(root=str(root), train=True, download=True)
-        FashionMNIST(root=str(root), train=False, download=True)
-    finally:
-        socket.setdefaulttimeout(previous)
+    torchvision_download(FashionMNIST, root)
     return root / "FashionMNIST" / "raw"
 
 

@@ -1,8 +1,9 @@
 """The ``prepare`` stage: a compact, seeded copy of the train/test subsets the pipeline uses.
 
-The prepared file holds ``train_images`` (SSL training images), ``train_labels`` (used only by the
-label-based references), ``probe_index`` (rows of the training images that form the fixed
-probe-training subset), ``test_images`` and ``test_labels`` (the evaluation set), and ``classes``.
+The prepared file holds ``train_images`` (SSL training images, (N, H, W) grey or (N, C, H, W)),
+``train_labels`` (used only by the label-based references; -1 when unlabelled), ``probe_index`` (rows
+of the training images that form the fixed probe-training subset), ``test_images`` and ``test_labels``
+(the evaluation set), and ``classes`` (empty when unlabelled).
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from sslnb.config import Params
+from sslnb.data.cifar import LAYOUT as CIFAR_LAYOUT
+from sslnb.data.cifar import load_cifar
 from sslnb.data.fashion_mnist import CLASSES, load_fashion_mnist
+from sslnb.data.image_folder import load_image_folder
+from sslnb.data.splits import Splits
 from sslnb.io import save_npz
 from sslnb.paths import ProjectPaths
 
@@ -31,6 +36,11 @@ class Dataset:
     source: str
 
     @property
+    def labelled(self) -> bool:
+        """Whether labels exist, so the label-based references can be computed."""
+        return bool(self.classes) and bool(np.all(self.test_labels >= 0)) and bool(np.all(self.train_labels >= 0))
+
+    @property
     def probe_images(self) -> np.ndarray:
         return self.train_images[self.probe_index]
 
@@ -45,12 +55,25 @@ def _subset(n_available: int, n_wanted: int, rng: np.random.Generator, what: str
     return np.sort(rng.permutation(n_available)[:n_wanted])
 
 
+DATASETS = ("fashion_mnist", *sorted(CIFAR_LAYOUT), "image_folder")
+
+
+def load_splits(params: Params, paths: ProjectPaths) -> tuple[Splits, tuple[str, ...]]:
+    """The full train/test splits of ``data.name`` and its class names (empty when unlabelled)."""
+    cfg = params.data
+    if cfg.name == "fashion_mnist":
+        return load_fashion_mnist(cfg.path, cfg.debian_dir, cfg.download, paths.raw), CLASSES
+    if cfg.name in CIFAR_LAYOUT:
+        return load_cifar(cfg.name, cfg.path, cfg.download, paths.raw)
+    if cfg.name == "image_folder":
+        return load_image_folder(cfg.path, cfg.image_size, cfg.channels, cfg.test_size, params.seed)
+    raise ValueError(f"data.name {cfg.name!r} is not supported; use one of {DATASETS}")
+
+
 def prepare(params: Params, paths: ProjectPaths) -> Path:
     """Load the raw data, draw the seeded subsets and write them to ``paths.dataset``."""
     cfg = params.data
-    if cfg.name != "fashion_mnist":
-        raise ValueError(f"data.name {cfg.name!r} is not supported yet; use 'fashion_mnist'")
-    splits = load_fashion_mnist(cfg.path, cfg.debian_dir, cfg.download, paths.raw)
+    splits, classes = load_splits(params, paths)
     rng = np.random.default_rng(params.seed)
     train_rows = _subset(len(splits.train_images), cfg.train_size, rng, "train_size")
     test_rows = _subset(len(splits.test_images), cfg.test_size, rng, "test_size")
@@ -62,7 +85,7 @@ def prepare(params: Params, paths: ProjectPaths) -> Path:
         probe_index=probe_index.astype(np.int64),
         test_images=splits.test_images[test_rows],
         test_labels=splits.test_labels[test_rows].astype(np.int64),
-        classes=np.array(CLASSES),
+        classes=np.array(classes, dtype=str),
         source=np.array(splits.source),
     )
     return paths.dataset

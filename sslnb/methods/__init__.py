@@ -41,7 +41,8 @@ def build_method(name: str, params: Params) -> SSLMethod:
         )
     kwargs = {k: v for k, v in options.items() if k not in TRAINING_OPTIONS}
     model = params.model
-    return cls(build_backbone(model), model.projector_hidden, model.projector_dim, **kwargs)
+    backbone = build_backbone(model, in_channels=params.data.input_channels)
+    return cls(backbone, model.projector_hidden, model.projector_dim, **kwargs)
 
 
 __all__ = ["BYOL", "METHODS", "MoCoV2", "SSLMethod", "SimCLR", "SimSiam", "build_method", "method_options"]
