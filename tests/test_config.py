@@ -14,7 +14,7 @@ def test_shipped_profiles_load(profile):
 
 def test_default_profile_is_real():
     params = load_params(REPO / "params.yaml")
-    assert params.data.train_size >= 10_000 and params.train.epochs >= 10
+    assert params.data.train_size >= 10_000 and params.train.epochs >= 8
     assert len(params.train.milestones) >= 8
     assert set(params.methods) == {"simclr", "mocov2", "simsiam", "byol"}
     gaps = [b - a for a, b in zip(params.train.milestones, params.train.milestones[1:])]

@@ -73,7 +73,7 @@ def test_info_nce_matches_the_formula_and_stops_gradients_into_keys():
     k = torch.randn(4, 3, generator=generator, requires_grad=True)
     queue = torch.randn(6, 3, generator=generator)
     t = 0.5
-    unit = lambda v: v / v.norm()  # noqa: E731
+    unit = lambda v: v.detach() / v.detach().norm()  # noqa: E731
     expected = 0.0
     for i in range(4):
         positive = math.exp(float(unit(q[i]) @ unit(k[i])) / t)

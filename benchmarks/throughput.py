@@ -1,0 +1,77 @@
+"""Training throughput per SSL method, in images per second, on the default model and batch.
+
+Times full training steps (batch augmentation, forward, backward, optimiser step and momentum updates)
+on real prepared images, all methods side by side in one process, and writes JSON:
+
+    python benchmarks/throughput.py [--params params.yaml] [--steps 10] [--out benchmarks/results/throughput.json]
+
+It needs data/processed/dataset.npz (run `dvc repro prepare` first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from sslnb.augment import to_tensor, two_views
+from sslnb.config import load_params
+from sslnb.data import load_dataset
+from sslnb.io import save_json
+from sslnb.methods import METHODS, build_method
+from sslnb.paths import ProjectPaths
+
+
+def measure(method: str, params, images: torch.Tensor, steps: int, warmup: int = 2) -> dict:
+    torch.manual_seed(params.seed)
+    model = build_method(method, params)
+    model.train()
+    lr = params.methods.get(method, {}).get("lr", params.train.lr)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(params.seed)
+    batch = params.train.batch_size
+    timings = []
+    for step in range(warmup + steps):
+        rows = torch.randint(len(images), (batch,), generator=generator)
+        start = time.perf_counter()
+        view1, view2 = two_views(images[rows], params.augment, generator)
+        loss, _ = model(view1, view2)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        model.on_step_end(step / (warmup + steps))
+        if step >= warmup:
+            timings.append(time.perf_counter() - start)
+    seconds = sorted(timings)[len(timings) // 2]  # median step: robust to a noisy shared machine
+    return {"method": method, "batch_size": batch, "steps": steps, "median_step_seconds": seconds,
+            "images_per_second": batch / seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--methods", nargs="*", default=sorted(METHODS))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/throughput.json"))
+    args = parser.parse_args()
+    params = load_params(args.params)
+    if params.train.threads > 0:
+        torch.set_num_threads(params.train.threads)
+    images = to_tensor(load_dataset(ProjectPaths.here().dataset).train_images)
+    results = [measure(m, params, images, args.steps) for m in args.methods]
+    fastest = max(r["images_per_second"] for r in results)
+    for r in results:
+        r["relative_to_fastest"] = r["images_per_second"] / fastest
+        print(f"{r['method']:>8}: {r['images_per_second']:7.1f} images/s  ({r['relative_to_fastest']:.2f}x)")
+    save_json({"machine": {"platform": platform.platform(), "threads": torch.get_num_threads(),
+                           "torch": torch.__version__},
+               "model": params.to_dict()["model"], "results": results}, args.out)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
