@@ -71,8 +71,7 @@ class TrainConfig:
 class MetricsConfig:
     k: int | None = None  # k-means clusters; None means the number of classes
     seed: int = 0  # seed of clustering C1; C2 uses seed + 1
-    entropy_estimator: str = "kl"
-    entropy_neighbors: int = 3
+    entropy_neighbors: int = 3  # k of the kNN (Kozachenko-Leonenko) estimator; the Gaussian one is computed too
     entropy_normalize: bool = True  # L2-normalise rows first, so entropy ignores the feature scale
     knn_k: int = 20
     knn_temperature: float = 0.07
