@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 
@@ -41,3 +43,12 @@ def check_positive_int(value: int, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+class CollapsedEmbeddingsError(ValueError):
+    """The embeddings are collapsed (constant or zero) and the metric is undefined there."""
+
+
+def warn_collapsed(metric: str, value: float, why: str) -> None:
+    """Warn that ``metric`` takes its defined collapse value on collapsed embeddings."""
+    warnings.warn(f"{metric}: the embeddings are collapsed ({why}); returning {value}", RuntimeWarning, stacklevel=3)

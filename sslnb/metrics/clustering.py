@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.cluster import KMeans
-from sklearn.metrics import adjusted_mutual_info_score, silhouette_score
+from sklearn.metrics import adjusted_mutual_info_score
 
 from sslnb.metrics._checks import check_embeddings, check_labels, check_positive_int
+from sslnb.metrics.moments import Moments, second_moments
+from sslnb.metrics.pairwise import pairwise_pass, seeded_sample, silhouette_from_sums
 
 
 def kmeans(Z: np.ndarray, k: int, seed: int = 0, n_init: int = 1) -> np.ndarray:
@@ -33,7 +35,10 @@ def kmeans(Z: np.ndarray, k: int, seed: int = 0, n_init: int = 1) -> np.ndarray:
     return KMeans(n_clusters=k, init="k-means++", n_init=n_init, random_state=seed).fit_predict(Z)
 
 
-def silhouette(Z: np.ndarray, labels: np.ndarray, sample_size: int | None = None, seed: int = 0) -> float:
+def silhouette(
+    Z: np.ndarray, labels: np.ndarray, sample_size: int | None = 10_000, seed: int = 0,
+    pca_dim: int | None = None,
+) -> float:
     """Mean Euclidean silhouette coefficient of a clustering (Rousseeuw, 1987): the study's S.
 
     For sample i in cluster A, a(i) is its mean distance to the other members of A and b(i) the
@@ -42,17 +47,41 @@ def silhouette(Z: np.ndarray, labels: np.ndarray, sample_size: int | None = None
 
     Args:
         Z: (N, D) finite embeddings.
-        labels: (N,) cluster labels with 2 <= number of clusters <= N - 1.
-        sample_size: score a seeded random subset of this many samples (None: all).
+        labels: (N,) cluster labels with 2 <= number of clusters <= N - 1 (in the scored sample).
+        sample_size: score a seeded random sample of this many rows when N is larger (the cost is
+            O(sample_size^2 D)); None scores all rows. The sample is the one scikit-learn's
+            ``silhouette_score(..., sample_size, random_state=seed)`` draws.
+        pca_dim: if set, score the clustering in the space of the top ``pca_dim`` principal components
+            of Z instead (as Lowe et al. 2024 score after reducing to 50 dimensions).
     """
     Z = check_embeddings(Z)
     labels = check_labels(labels, len(Z))
+    if pca_dim is not None:
+        Z = pca_project(Z, pca_dim)
+    sample = seeded_sample(len(Z), sample_size, seed)
+    if sample is not None:
+        Z, labels = Z[sample], labels[sample]
+    return silhouette_of_sample(Z, labels)
+
+
+def silhouette_of_sample(Z: np.ndarray, labels: np.ndarray) -> float:
+    """Silhouette of every row of an already checked (and sampled) ``Z``."""
     n_clusters = len(np.unique(labels))
     if not 2 <= n_clusters <= len(Z) - 1:
-        raise ValueError(f"silhouette needs 2 to N-1 = {len(Z) - 1} clusters, got {n_clusters}")
-    if sample_size is not None and sample_size >= len(Z):
-        sample_size = None
-    return float(silhouette_score(Z, labels, metric="euclidean", sample_size=sample_size, random_state=seed))
+        raise ValueError(
+            f"silhouette needs 2 to N-1 = {len(Z) - 1} clusters, got {n_clusters}"
+            + (": the embeddings may be collapsed" if n_clusters == 1 else "")
+        )
+    return silhouette_from_sums(pairwise_pass(Z, labels=labels))
+
+
+def pca_project(Z: np.ndarray | None, dim: int, moments: Moments | None = None) -> np.ndarray:
+    """Coordinates of the rows of Z on its top ``dim`` principal axes (centred), via the covariance."""
+    dim = check_positive_int(dim, "pca_dim")
+    moments = moments if moments is not None else second_moments(Z)
+    dim = min(dim, moments.dim)
+    axes = moments.principal_axes[:, :dim]
+    return ((np.asarray(Z, dtype=np.float64) - moments.mean) @ axes).astype(np.float32)
 
 
 def clustering_agreement(labels_a: np.ndarray, labels_b: np.ndarray) -> float:

@@ -1,6 +1,6 @@
 """Differential entropy of an embedding distribution, in bits: the study's H(Z).
 
-Two estimators:
+Three estimators:
 
 ``"kl"`` (default), Kozachenko & Leonenko, Problems Inf. Transmission 23(2), 1987, with k neighbours
 (Kraskov, Stoegbauer & Grassberger, Phys. Rev. E 69, 2004, eq. 20):
@@ -14,10 +14,19 @@ function and V_d = pi^(d/2) / Gamma(d/2 + 1) the volume of the unit d-ball.
 
     H = 1/2 log det(2 pi e Sigma)                                   [nats]
 
-Both are divided by ln 2 to give bits. The kNN estimator is the default because it is consistent for
-any density: it sees clusters, holes and multimodality, which is what SSL training changes, whereas the
-Gaussian estimator sees only the second moments and is an upper bound on the true entropy. The Gaussian
-one is cheap and stable in high dimension and useful as a contrast.
+``"binned"``, the sum of the plug-in entropies of the D marginal histograms (``bins`` equal-width bins
+of width Delta_j spanning each dimension's range), each corrected to a differential entropy:
+
+    H = sum_j ( - sum_b p_jb log p_jb + log Delta_j )                  [nats]
+
+It ignores the dependence between dimensions, so it is an upper bound on the joint entropy (equal for
+independent dimensions); a joint histogram is hopeless in more than a few dimensions. Constant
+dimensions (dead units; their entropy is -inf) are left out of the sum, with a warning.
+
+All are divided by ln 2 to give bits. The kNN estimator is the default because it is the only one of the
+three that is consistent for any density: it sees clusters, holes and multimodality, which is what SSL
+training changes, whereas the Gaussian estimator sees only the second moments (an upper bound on the
+true entropy) and the binned one only the marginals. Those two are cheap, stable contrasts.
 """
 
 from __future__ import annotations
@@ -27,21 +36,28 @@ import warnings
 
 import numpy as np
 from scipy.special import digamma, gammaln
-from sklearn.neighbors import NearestNeighbors
 
-from sslnb.metrics._checks import check_embeddings, check_positive_int
+from sslnb.metrics._checks import CollapsedEmbeddingsError, check_embeddings, check_positive_int
+from sslnb.metrics.moments import Moments, as_moments
+from sslnb.metrics.pairwise import pairwise_pass, seeded_sample
 
-ESTIMATORS = ("kl", "gaussian")
+ESTIMATORS = ("kl", "gaussian", "binned")
 
 
-def _kl_nats(Z: np.ndarray, k: int) -> float:
+def _kl_nats(Z: np.ndarray, k: int, neighbor_distances: np.ndarray | None = None) -> float:
     n, d = Z.shape
     if k >= n:
         raise ValueError(f"the kNN entropy estimator needs k < N, got k={k} with N={n} samples")
-    distances, _ = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(Z).kneighbors(Z)
-    eps = distances[:, k]  # column 0 is the sample itself (or an exact duplicate of it)
+    if neighbor_distances is None:
+        neighbor_distances = pairwise_pass(Z, n_neighbors=k, unit_neighbors=False).neighbor_distances
+    return kl_from_neighbor_distances(neighbor_distances[:, k - 1], d, k)
+
+
+def kl_from_neighbor_distances(eps: np.ndarray, d: int, k: int) -> float:
+    """The Kozachenko-Leonenko estimate (nats) from each sample's distance to its k-th nearest neighbour."""
+    n = len(eps)
     if not np.any(eps > 0):
-        raise ValueError(
+        raise CollapsedEmbeddingsError(
             "the embeddings are collapsed (every sample coincides with its neighbours): "
             "the differential entropy is -inf and the kNN estimator is undefined"
         )
@@ -56,10 +72,14 @@ def _kl_nats(Z: np.ndarray, k: int) -> float:
     return float(digamma(n) - digamma(k) + log_unit_ball + d * np.mean(np.log(eps)))
 
 
-def _gaussian_nats(Z: np.ndarray, ridge: float) -> float:
-    d = Z.shape[1]
-    covariance = np.atleast_2d(np.cov(Z, rowvar=False)) + ridge * np.eye(d)
-    sign, logdet = np.linalg.slogdet(covariance)
+def _gaussian_nats(Z: np.ndarray | Moments, ridge: float) -> float:
+    moments = as_moments(Z)
+    if moments.is_constant():
+        raise CollapsedEmbeddingsError(
+            "the embeddings are collapsed (constant): their covariance is zero and the Gaussian entropy is -inf"
+        )
+    d = moments.dim
+    sign, logdet = np.linalg.slogdet(moments.covariance + ridge * np.eye(d))
     if sign <= 0:
         raise ValueError(
             "the covariance of the embeddings is singular; pass ridge > 0 to the Gaussian entropy estimator"
@@ -67,21 +87,55 @@ def _gaussian_nats(Z: np.ndarray, ridge: float) -> float:
     return float(0.5 * (d * math.log(2 * math.pi * math.e) + logdet))
 
 
-def entropy(Z: np.ndarray, estimator: str = "kl", k: int = 3, ridge: float = 1e-6) -> float:
+def _binned_nats(Z: np.ndarray, bins: int) -> float:
+    low, high = Z.min(axis=0), Z.max(axis=0)
+    varying = high > low
+    if not varying.any():
+        raise CollapsedEmbeddingsError(
+            "every dimension is constant: the differential entropy is -inf and the binned estimator is undefined"
+        )
+    if not varying.all():
+        warnings.warn(
+            f"{int(np.sum(~varying))} of {Z.shape[1]} dimensions are constant (dead units?); the binned "
+            "entropy sums over the others", RuntimeWarning, stacklevel=3,
+        )
+        Z, low, high = Z[:, varying], low[varying], high[varying]
+    width = (high - low) / bins
+    index = np.minimum(((Z - low) / width).astype(np.int64), bins - 1)  # the maximum falls in the last bin
+    flat = (index + bins * np.arange(Z.shape[1])).ravel()
+    p = np.bincount(flat, minlength=bins * Z.shape[1]).reshape(Z.shape[1], bins) / len(Z)
+    plug_in = -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=1)
+    return float(np.sum(plug_in + np.log(width)))
+
+
+def entropy(
+    Z: np.ndarray, estimator: str = "kl", k: int = 3, ridge: float = 1e-6, bins: int = 32,
+    sample_size: int | None = None, seed: int = 0,
+) -> float:
     """Differential entropy of the distribution of the rows of ``Z``, in bits (see the module docstring).
 
     Args:
         Z: (N, D) finite embeddings, N >= 2 (and N > k for ``"kl"``).
-        estimator: ``"kl"`` (Kozachenko-Leonenko kNN, default) or ``"gaussian"``.
+        estimator: ``"kl"`` (Kozachenko-Leonenko kNN, default), ``"gaussian"`` or ``"binned"``.
         k: neighbour rank used by ``"kl"``.
         ridge: added to the covariance diagonal by ``"gaussian"``, so rank-deficient embeddings get a
             finite value.
+        bins: histogram bins per dimension for ``"binned"``.
+        sample_size: estimate from a seeded random sample of this many rows when N is larger (the kNN
+            estimator costs O(N^2 D)); None uses every row.
+
+    Collapsed (constant) embeddings raise CollapsedEmbeddingsError: their differential entropy is -inf.
     """
     Z = check_embeddings(Z)
+    sample = seeded_sample(len(Z), sample_size, seed)
+    if sample is not None:
+        Z = Z[sample]
     if estimator == "kl":
         nats = _kl_nats(Z, check_positive_int(k, "k"))
     elif estimator == "gaussian":
         nats = _gaussian_nats(Z, ridge)
+    elif estimator == "binned":
+        nats = _binned_nats(Z, check_positive_int(bins, "bins"))
     else:
         raise ValueError(f"unknown entropy estimator {estimator!r}; choose one of {ESTIMATORS}")
     return nats / math.log(2)

@@ -1,0 +1,132 @@
+"""One blocked pass over the pairwise distances of a sample, shared by the silhouette and the kNN entropy.
+
+Both metrics are O(N^2 D): the silhouette needs, for every sample, the sum of its Euclidean distances to
+the members of each cluster, and the Kozachenko-Leonenko entropy needs every sample's k nearest
+neighbours (of the L2-normalised rows, by default). Both follow from the Gram matrix P = X X^T:
+
+    ||x_i - x_j||^2 = ||x_i||^2 + ||x_j||^2 - 2 P_ij,     ||u_i - u_j||^2 = 2 - 2 P_ij / (||x_i|| ||x_j||)
+
+so :func:`pairwise_pass` forms each block of P once (float32 matrix products through torch, on the upper
+triangle only, since P is symmetric) and derives both from it. Memory stays O(block x N); nothing N x N
+is ever held. Neighbour distances are recomputed exactly in float64 once the neighbours are chosen, so
+float32 round-off cannot turn exact duplicates into small positive distances.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+BLOCK_ROWS = 2048
+
+
+@dataclass(frozen=True)
+class PairwiseStats:
+    cluster_distance_sums: np.ndarray | None  # (N, n_clusters): sum_j in cluster c of ||x_i - x_j||
+    cluster_sizes: np.ndarray | None  # (n_clusters,)
+    cluster_codes: np.ndarray | None  # (N,) cluster index 0..n_clusters-1 of each sample
+    neighbor_distances: np.ndarray | None  # (N, k): distances to the k nearest other samples, ascending
+
+
+def _unit(X: torch.Tensor) -> torch.Tensor:
+    return X / X.norm(dim=1, keepdim=True).clamp_min(torch.finfo(X.dtype).tiny)
+
+
+def pairwise_pass(
+    Z: np.ndarray, labels: np.ndarray | None = None, n_neighbors: int = 0, unit_neighbors: bool = True,
+    block_rows: int = BLOCK_ROWS,
+) -> PairwiseStats:
+    """Cluster distance sums (if ``labels``) and the ``n_neighbors`` nearest-neighbour distances of ``Z``.
+
+    Args:
+        Z: (N, D) finite embeddings (already checked by the caller).
+        labels: (N,) cluster labels for the silhouette, or None.
+        n_neighbors: k of the neighbour distances (0: none), k < N.
+        unit_neighbors: neighbours of the L2-normalised rows (True) or of the raw rows (False).
+    """
+    X = torch.from_numpy(np.ascontiguousarray(Z, dtype=np.float32))
+    n = X.shape[0]
+    squared = (X * X).sum(dim=1)
+    norms = squared.sqrt().clamp_min(torch.finfo(torch.float32).tiny)
+    onehot = sizes = codes = sums = None
+    if labels is not None:
+        classes, codes = np.unique(labels, return_inverse=True)
+        onehot = torch.nn.functional.one_hot(torch.from_numpy(codes), len(classes)).to(torch.float32)
+        sizes = onehot.sum(dim=0).numpy().astype(np.int64)
+        sums = torch.zeros(n, len(classes), dtype=torch.float64)
+    k = n_neighbors
+    best = torch.full((n, k), float("inf")) if k else None
+    best_index = torch.zeros((n, k), dtype=torch.long) if k else None
+
+    def merge(rows: slice, candidates: torch.Tensor, offset: int) -> None:
+        # keep the k smallest of (current best, this block's k smallest) for each row
+        take = min(k, candidates.shape[1])
+        values, index = candidates.topk(take, dim=1, largest=False)
+        pooled = torch.cat([best[rows], values], dim=1)
+        pooled_index = torch.cat([best_index[rows], index + offset], dim=1)
+        keep = pooled.topk(k, dim=1, largest=False)
+        best[rows], best_index[rows] = keep.values, pooled_index.gather(1, keep.indices)
+
+    for i0 in range(0, n, block_rows):
+        rows_i = slice(i0, min(i0 + block_rows, n))
+        for j0 in range(i0, n, block_rows):
+            rows_j = slice(j0, min(j0 + block_rows, n))
+            dots = X[rows_i] @ X[rows_j].T
+            diagonal = i0 == j0
+            if sums is not None:
+                distance = (squared[rows_i, None] + squared[None, rows_j] - 2 * dots).clamp_min_(0).sqrt_()
+                if diagonal:
+                    distance.fill_diagonal_(0.0)
+                sums[rows_i] += (distance @ onehot[rows_j]).double()
+                if not diagonal:
+                    sums[rows_j] += (distance.T @ onehot[rows_i]).double()
+            if k:
+                if unit_neighbors:
+                    near = (2 - 2 * dots / (norms[rows_i, None] * norms[None, rows_j])).clamp_min_(0)
+                else:
+                    near = (squared[rows_i, None] + squared[None, rows_j] - 2 * dots).clamp_min_(0)
+                if diagonal:
+                    near.fill_diagonal_(float("inf"))  # a sample is not its own neighbour
+                merge(rows_i, near, j0)
+                if not diagonal:
+                    merge(rows_j, near.T, i0)
+    neighbor_distances = None
+    if k:
+        exact = np.asarray(Z, dtype=np.float64)
+        if unit_neighbors:
+            exact = exact / np.maximum(np.linalg.norm(exact, axis=1, keepdims=True), np.finfo(float).tiny)
+        index = best_index.numpy()
+        neighbor_distances = np.sort(np.linalg.norm(exact[:, None, :] - exact[index], axis=2), axis=1)
+    return PairwiseStats(
+        None if sums is None else sums.numpy(), sizes, codes, neighbor_distances,
+    )
+
+
+def silhouette_from_sums(stats: PairwiseStats) -> float:
+    """Mean silhouette from the cluster distance sums (Rousseeuw 1987; s(i) = 0 for singleton clusters)."""
+    sums, sizes, codes = stats.cluster_distance_sums, stats.cluster_sizes, stats.cluster_codes
+    n = len(codes)
+    own_size = sizes[codes]
+    a = sums[np.arange(n), codes] / np.maximum(own_size - 1, 1)
+    means = sums / sizes[None, :]
+    means[np.arange(n), codes] = np.inf
+    b = means.min(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = (b - a) / np.maximum(a, b)
+    s = np.where((own_size > 1) & np.isfinite(s), s, 0.0)
+    return float(np.mean(s))
+
+
+def seeded_sample(n: int, sample_size: int | None, seed: int) -> np.ndarray | None:
+    """Row indices of a seeded random sample of ``sample_size`` of ``n`` rows, or None for all rows.
+
+    Drawn as scikit-learn's ``silhouette_score`` draws its sample (a permutation from
+    ``RandomState(seed)``), so a sampled silhouette equals scikit-learn's with the same seed.
+    """
+    if sample_size is None or sample_size >= n:
+        return None
+    if sample_size < 2:
+        raise ValueError(f"sample_size must be at least 2, got {sample_size}")
+    return np.random.RandomState(seed).permutation(n)[:sample_size]

@@ -1,0 +1,167 @@
+"""Every label-free metric of one embedding matrix, with the expensive parts computed once.
+
+The cost is dominated by three shared computations, each done once per matrix:
+
+- the second moments of Z and of its L2-normalised rows (one O(N D^2) streaming pass): RankMe,
+  alpha-ReQ, stable rank, NESum, SelfCluster, the collapse std, the Gaussian entropy and the PCA;
+- one blocked pass over the pairwise distances of a seeded sample of at most ``sample_size`` rows
+  (O(sample_size^2 D)): the silhouette and the kNN entropy;
+- two k-means runs on that sample (clusterings C1 and C2).
+
+Metrics that are undefined for collapsed embeddings (see each metric's docstring) become NaN with a
+logged warning, so a collapsed checkpoint still gets a row; bad input (NaN, wrong shapes) still raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from sslnb.metrics._checks import CollapsedEmbeddingsError, check_embeddings, check_positive_int
+from sslnb.metrics._utils import l2_normalize
+from sslnb.metrics.alignment_uniformity import alignment, uniformity_of_views
+from sslnb.metrics.alpha_req import alpha_req
+from sslnb.metrics.clustering import clustering_agreement, kmeans, pca_project, silhouette_of_sample
+from sslnb.metrics.collapse import embedding_std
+from sslnb.metrics.entropy import _binned_nats, _gaussian_nats, kl_from_neighbor_distances
+from sslnb.metrics.lidar import lidar
+from sslnb.metrics.moments import Moments, second_moments
+from sslnb.metrics.nesum import nesum
+from sslnb.metrics.pairwise import pairwise_pass, seeded_sample, silhouette_from_sums
+from sslnb.metrics.rankme import rankme
+from sslnb.metrics.self_cluster import self_cluster
+from sslnb.metrics.stable_rank import stable_rank
+
+log = logging.getLogger(__name__)
+
+EMBEDDING_ONLY = (
+    "silhouette", "silhouette_pca", "ami_c1_c2", "entropy_kl_bits", "entropy_gaussian_bits",
+    "entropy_binned_bits", "rankme", "alpha_req", "alpha_req_r2", "stable_rank", "nesum", "self_cluster",
+    "embedding_std",
+)
+NEED_VIEWS = ("alignment", "uniformity", "lidar")
+LABEL_FREE = EMBEDDING_ONLY + NEED_VIEWS
+LN2 = math.log(2)
+
+
+@dataclass(frozen=True)
+class SuiteOptions:
+    """Settings of :func:`label_free_metrics`; ``params.yaml``'s ``metrics`` section maps onto them."""
+
+    k: int = 10  # k-means clusters
+    seed: int = 0  # seed of the sample and of clustering C1; C2 uses seed + 1
+    sample_size: int | None = 10_000  # rows for the O(N^2) metrics (silhouette, kNN entropy, k-means)
+    silhouette_pca_dim: int | None = None  # also score C1 in this many principal components
+    entropy_neighbors: int = 3
+    entropy_normalize: bool = True  # entropies of the L2-normalised rows
+    entropy_bins: int = 32
+    alpha_first_rank: int = 2
+
+
+@dataclass
+class SuiteResult:
+    values: dict[str, float]
+    clusters: np.ndarray  # C1 on the scored sample
+    sample: np.ndarray | None  # row indices of the sample (None: every row)
+    notes: list[str] = field(default_factory=list)  # metrics left NaN, and why
+
+
+def _attempt(result: SuiteResult, names: tuple[str, ...], compute: Callable[[], tuple | float]) -> None:
+    """Store compute()'s value(s) under names; NaN (with a note) where collapse leaves them undefined."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # defined collapse values are noted below
+            value = compute()
+    except CollapsedEmbeddingsError as error:
+        result.values.update(dict.fromkeys(names, float("nan")))
+        result.notes.append(f"{', '.join(names)}: {error}")
+        return
+    values = value if isinstance(value, tuple) else (value,)
+    result.values.update({name: float(v) for name, v in zip(names, values)})
+
+
+def label_free_metrics(
+    Z: np.ndarray, options: SuiteOptions = SuiteOptions(), views: np.ndarray | None = None,
+) -> SuiteResult:
+    """All label-free metrics of ``Z`` (N x D), plus the view-based ones if ``views`` is given.
+
+    Args:
+        Z: (N, D) finite embeddings of the evaluation set.
+        views: optional (V, q, D) embeddings of q >= 2 augmentations of the first V rows of Z: alignment
+            and uniformity use views 0 and 1; LiDAR uses each row of Z with its q views as a class.
+    """
+    Z = check_embeddings(Z)
+    k = check_positive_int(options.k, "k")
+    moments = second_moments(Z)
+    sample = seeded_sample(len(Z), options.sample_size, options.seed)
+    Zs = Z if sample is None else Z[sample]
+    if k > len(Zs):
+        raise ValueError(f"k={k} clusters is more than the {len(Zs)} samples; lower k or embed more samples")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # k-means on collapsed data warns about fewer distinct clusters
+        c1 = kmeans(Zs, k, seed=options.seed)
+        c2 = kmeans(Zs, k, seed=options.seed + 1)
+    result = SuiteResult({}, c1, sample)
+    _embedding_only(result, Z, Zs, moments, c1, c2, options)
+    if views is not None:
+        _with_views(result, Z, views)
+    for note in result.notes:
+        log.warning("undefined on these embeddings, recorded as NaN: %s", note)
+    return result
+
+
+def _embedding_only(result: SuiteResult, Z: np.ndarray, Zs: np.ndarray, moments: Moments,
+                    c1: np.ndarray, c2: np.ndarray, options: SuiteOptions) -> None:
+    k_nn = check_positive_int(options.entropy_neighbors, "entropy_neighbors")
+    if k_nn >= len(Zs):
+        raise ValueError(f"the kNN entropy needs entropy_neighbors < N, got {k_nn} with N={len(Zs)} samples")
+    several_clusters = len(np.unique(c1)) > 1
+    stats = pairwise_pass(Zs, labels=c1 if several_clusters else None, n_neighbors=k_nn,
+                          unit_neighbors=options.entropy_normalize)
+
+    def silhouette_value() -> float:
+        if not several_clusters:
+            raise CollapsedEmbeddingsError("k-means found a single cluster: the silhouette is undefined")
+        return silhouette_from_sums(stats)
+
+    _attempt(result, ("silhouette",), silhouette_value)
+    if options.silhouette_pca_dim:
+        projected = pca_project(Zs, options.silhouette_pca_dim, moments)
+        _attempt(result, ("silhouette_pca",), lambda: silhouette_value() if not several_clusters
+                 else silhouette_of_sample(projected, c1))
+    else:
+        result.values["silhouette_pca"] = float("nan")
+    result.values["ami_c1_c2"] = clustering_agreement(c1, c2)
+    # entropies of the directions (unit rows) by default: cosine losses shape directions, and a rescaling
+    # of the features cannot fake them
+    unit_moments = Moments(moments.n_samples, moments.unit_gram, moments.unit_total, moments.unit_gram,
+                           moments.unit_total, moments.zero_rows)
+    entropy_moments = unit_moments if options.entropy_normalize else moments
+    entropy_Z = l2_normalize(Z) if options.entropy_normalize else Z
+    _attempt(result, ("entropy_kl_bits",),
+             lambda: kl_from_neighbor_distances(stats.neighbor_distances[:, k_nn - 1], Z.shape[1], k_nn) / LN2)
+    _attempt(result, ("entropy_gaussian_bits",), lambda: _gaussian_nats(entropy_moments, 1e-6) / LN2)
+    _attempt(result, ("entropy_binned_bits",), lambda: _binned_nats(entropy_Z, options.entropy_bins) / LN2)
+    _attempt(result, ("rankme",), lambda: rankme(moments))
+    _attempt(result, ("alpha_req", "alpha_req_r2"), lambda: tuple(alpha_req(moments, options.alpha_first_rank)[:2]))
+    _attempt(result, ("stable_rank",), lambda: stable_rank(moments))
+    _attempt(result, ("nesum",), lambda: nesum(moments))
+    _attempt(result, ("self_cluster",), lambda: self_cluster(moments))
+    _attempt(result, ("embedding_std",), lambda: embedding_std(moments))
+
+
+def _with_views(result: SuiteResult, Z: np.ndarray, views: np.ndarray) -> None:
+    views = np.asarray(views)
+    if views.ndim != 3 or views.shape[1] < 2 or views.shape[2] != Z.shape[1] or views.shape[0] > len(Z):
+        raise ValueError(
+            f"views must have shape (V, q, D) with q >= 2, V <= {len(Z)} and D = {Z.shape[1]}, got {views.shape}"
+        )
+    _attempt(result, ("alignment",), lambda: alignment(views[:, 0], views[:, 1]))
+    _attempt(result, ("uniformity",), lambda: uniformity_of_views(views[:, 0], views[:, 1]))
+    classes = np.concatenate([Z[:len(views), None, :], views], axis=1)  # clean sample + its q views
+    _attempt(result, ("lidar",), lambda: lidar(classes))
