@@ -33,7 +33,7 @@ def measure(method: str, params, images: torch.Tensor, steps: int, warmup: int =
     lr = params.methods.get(method, {}).get("lr", params.train.lr)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(params.seed)
-    batch = params.train.batch_size
+    batch = int((params.methods.get(method) or {}).get("batch_size", params.train.batch_size))
     timings = []
     for step in range(warmup + steps):
         rows = torch.randint(len(images), (batch,), generator=generator)

@@ -19,8 +19,32 @@ stages, in pipeline order (dvc repro runs them for you):
   python -m sslnb evaluate --method simclr metrics table data/metrics/simclr.csv (+ _final.json)
   python -m sslnb notebook notebooks/progression.ipynb reports/notebooks/progression_simclr.ipynb -p method simclr
 
+bring your own embeddings or checkpoints (the same tidy table, see `sslnb evaluate --help`):
+  python -m sslnb evaluate runs/emb/epoch_*.npy --k 10 --out my_metrics.csv
+  python -m sslnb evaluate data/checkpoints/simclr --out simclr_again.csv
+
 Fashion-MNIST is looked for in data.path (params.yaml), then in Debian's dataset-fashion-mnist package
 (/usr/share/datasets/fashion-mnist), then downloaded by torchvision if data.download is true.
+"""
+
+
+EVALUATE_FORMATS = """\
+input formats (one file per checkpoint; the epoch is the last number in the file name):
+  .npy       one (n_samples, n_features) array, reported as layer 'embedding'
+  .npz       every 2-D array is a layer named by its key; sslnb's own files (eval_<layer>, probe_<layer>,
+             views_<layer>) are read as the pipeline reads them, view-based metrics included
+  .parquet   one row per sample, every numeric column a feature (--label-column takes one out as labels)
+  FOLDER     sslnb checkpoints epoch_*.pt: each encoder is rebuilt from its own config and embeds the
+             project's prepared data set (run `sslnb prepare` first)
+
+Labels are optional. Without them only label-free metrics are computed (give --k). With them, the table
+also holds AMI(C1; classes), and a linear probe and kNN fitted on --probe-fraction of the rows.
+
+examples:
+  sslnb evaluate runs/emb/epoch_*.npy --k 10 --out my_metrics.csv
+  sslnb evaluate emb/step*.parquet --label-column label --name mymodel
+  sslnb evaluate data/checkpoints/simclr --out simclr_again.csv
+  sslnb evaluate --method simclr                (the pipeline stage)
 """
 
 
@@ -47,7 +71,25 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--no-resume", action="store_true",
                        help="start from scratch even if checkpoints of the same config exist")
     commands.add_parser("embed", parents=[with_method], help="embed the evaluation and probe sets per checkpoint")
-    commands.add_parser("evaluate", parents=[with_method], help="compute the metrics table of one method")
+    evaluate = commands.add_parser(
+        "evaluate", parents=[common], help="metrics table of one method, or of your own embeddings/checkpoints",
+        description="Compute the tidy metrics table (one row per checkpoint x layer).\n\n"
+        "Pipeline stage: --method M scores data/embeddings/M/ and writes data/metrics/M.csv.\n"
+        "Bring your own: give embedding files, one per checkpoint, or a folder of sslnb checkpoints.",
+        epilog=EVALUATE_FORMATS, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    evaluate.add_argument("inputs", nargs="*", type=Path, metavar="INPUT",
+                          help="embedding files (.npy, .npz, .parquet), or one folder of epoch_*.pt checkpoints")
+    evaluate.add_argument("--method", help="pipeline mode: the SSL method whose embeddings to score")
+    evaluate.add_argument("--out", type=Path, default=Path("sslnb_metrics.csv"),
+                          help="where to write the table (bring-your-own mode; default: sslnb_metrics.csv)")
+    evaluate.add_argument("--name", help="value of the table's 'method' column (default: the inputs' folder)")
+    evaluate.add_argument("--k", type=int, help="k-means clusters (default: metrics.k, else the number of classes)")
+    evaluate.add_argument("--labels", type=Path,
+                          help="labels of the rows, same order: .npy (1-D) or a text file with one per line")
+    evaluate.add_argument("--label-column", help="parquet inputs: the column that holds the labels")
+    evaluate.add_argument("--probe-fraction", type=float, default=0.5,
+                          help="with labels and no probe set: share of rows that fits the probes (default 0.5)")
     notebook = commands.add_parser(
         "notebook", parents=[common], help="execute a parameterised notebook with papermill (atomic output)")
     notebook.add_argument("notebook", type=Path, help="the notebook to run, e.g. notebooks/progression.ipynb")
@@ -57,11 +99,40 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _evaluate(args: argparse.Namespace, params, paths) -> Path:
+    if args.method and args.inputs:
+        raise ValueError("give either --method (pipeline stage) or INPUT files/folder, not both")
+    if args.method:
+        from sslnb.evaluate import evaluate
+
+        return evaluate(params, args.method, paths)
+    if not args.inputs:
+        raise ValueError("nothing to evaluate: give embedding files or a checkpoint folder, or --method M "
+                         "(see sslnb evaluate --help)")
+    from sslnb.external import evaluate_checkpoint_folder, evaluate_files, read_labels
+    from sslnb.io import save_csv
+
+    k = args.k if args.k is not None else params.metrics.k
+    folders = [path for path in args.inputs if path.is_dir()]
+    if folders:
+        if len(args.inputs) > 1:
+            raise ValueError("give one checkpoint folder at a time")
+        table = evaluate_checkpoint_folder(folders[0], paths, params.metrics, k, args.name)
+    else:
+        labels = read_labels(args.labels) if args.labels else None
+        name = args.name or args.inputs[0].resolve().parent.name
+        table = evaluate_files(list(args.inputs), name, params.metrics, k, labels, args.label_column,
+                               args.probe_fraction)
+    save_csv(table, args.out)
+    return args.out
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+    logging.captureWarnings(True)  # warnings (collapse, duplicates) print once, through the log
     # Imported here so that --help answers instantly, without importing torch.
-    from sslnb.config import load_params
+    from sslnb.config import Params, load_params
     from sslnb.paths import ProjectPaths
 
     paths = ProjectPaths(args.root.resolve())
@@ -72,7 +143,11 @@ def main(argv: list[str] | None = None) -> int:
             out = execute(args.notebook, args.output, parse_parameters(args.parameter), cwd=paths.root)
             print(f"sslnb notebook: wrote {out}")
             return 0
-        params = load_params(args.params or paths.params)
+        params_file = args.params or paths.params
+        if args.command == "evaluate" and not args.method and args.params is None and not params_file.is_file():
+            params = Params()  # your own embeddings outside an sslnb project: default metric settings
+        else:
+            params = load_params(params_file)
         if args.command == "prepare":
             from sslnb.data import prepare
 
@@ -86,9 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
             out = embed(params, args.method, paths)
         else:
-            from sslnb.evaluate import evaluate
-
-            out = evaluate(params, args.method, paths)
+            out = _evaluate(args, params, paths)
     except (ValueError, FileNotFoundError, FloatingPointError) as error:
         print(f"sslnb {args.command}: error: {error}", file=sys.stderr)
         return 2

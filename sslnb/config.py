@@ -65,14 +65,21 @@ class TrainConfig:
     amp: bool = True  # mixed precision (float16 autocast), used on CUDA only
     sync_batchnorm: bool = False  # under torchrun on GPUs: batch statistics over the global batch
     collapse_warning: float = 0.1  # warn when embedding std < this fraction of a healthy 1/sqrt(d)
+    monitor_samples: int = 1000  # evaluation images scored by the label-free monitor each epoch; 0: off
 
 
 @dataclass(frozen=True)
 class MetricsConfig:
     k: int | None = None  # k-means clusters; None means the number of classes
-    seed: int = 0  # seed of clustering C1; C2 uses seed + 1
-    entropy_neighbors: int = 3  # k of the kNN (Kozachenko-Leonenko) estimator; the Gaussian one is computed too
+    seed: int = 0  # seed of the sample, of clustering C1 (C2 uses seed + 1) and of the augmented views
+    sample_size: int | None = 10_000  # rows scored by the O(N^2) metrics (silhouette, kNN entropy, k-means)
+    silhouette_pca_dim: int | None = 16  # also score the clustering in this many principal components; null: off
+    entropy_neighbors: int = 3  # k of the kNN (Kozachenko-Leonenko) estimator, the default entropy
     entropy_normalize: bool = True  # L2-normalise rows first, so entropy ignores the feature scale
+    entropy_bins: int = 32  # histogram bins per dimension of the binned entropy
+    alpha_first_rank: int = 2  # alpha-ReQ fits the spectrum from this rank on (the top ones excluded)
+    view_samples: int = 1000  # evaluation images given augmented views (alignment, uniformity, LiDAR); at most all
+    views: int = 4  # augmented views per image (>= 2)
     knn_k: int = 20
     knn_temperature: float = 0.07
     probe_max_iter: int = 1000
@@ -173,3 +180,8 @@ def _validate(params: Params) -> None:
             f"data.train_size ({data.train_size}) is smaller than train.batch_size ({train.batch_size}); "
             "lower the batch size"
         )
+    metrics = params.metrics
+    if metrics.views < 2:
+        raise ValueError(f"metrics.views must be at least 2 (alignment compares two views), got {metrics.views}")
+    if metrics.view_samples < 2:
+        raise ValueError(f"metrics.view_samples must be at least 2, got {metrics.view_samples}")

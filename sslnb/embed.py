@@ -1,8 +1,13 @@
 """The ``embed`` stage: backbone and projector embeddings of every checkpoint.
 
-For each checkpoint ``epoch_XXXX.pt`` it writes ``epoch_XXXX.npz`` with four float32 arrays:
-``eval_backbone``, ``eval_projector`` (the evaluation set, i.e. the test split) and ``probe_backbone``,
-``probe_projector`` (the fixed probe-training subset of the train split).
+For each checkpoint ``epoch_XXXX.pt`` it writes ``epoch_XXXX.npz`` with float32 arrays, per layer
+(``backbone``, ``projector``):
+
+- ``eval_<layer>`` (N, D): the evaluation set, i.e. the test split;
+- ``probe_<layer>`` (P, D): the fixed probe-training subset of the train split;
+- ``views_<layer>`` (V, q, D): q augmented views of the first V evaluation images
+  (``metrics.view_samples``, ``metrics.views``), for alignment, uniformity and LiDAR. The views are drawn
+  once from ``metrics.seed``, so every checkpoint sees the very same augmented images.
 """
 
 from __future__ import annotations
@@ -14,19 +19,19 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from sslnb.augment import to_tensor
+from sslnb.augment import augment, to_tensor
 from sslnb.config import Params
 from sslnb.data import load_dataset
 from sslnb.io import load_checkpoint, save_npz
 from sslnb.methods import build_method
-from sslnb.paths import ProjectPaths, epoch_from_name
+from sslnb.paths import ProjectPaths, epoch_files, epoch_from_name
 
 LAYERS = ("backbone", "projector")
 
 
 @torch.no_grad()
 def embed_images(model: nn.Module, images: np.ndarray, batch_size: int = 256) -> dict[str, np.ndarray]:
-    """Embeddings of uint8 images per layer, as float32 arrays; the model runs in eval mode."""
+    """Embeddings of images (uint8 or float in [0, 1]) per layer, as float32 arrays; the model runs in eval mode."""
     model.eval()
     chunks: dict[str, list[np.ndarray]] = {layer: [] for layer in LAYERS}
     for start in range(0, len(images), batch_size):
@@ -36,8 +41,20 @@ def embed_images(model: nn.Module, images: np.ndarray, batch_size: int = 256) ->
     return {layer: np.concatenate(parts).astype(np.float32, copy=False) for layer, parts in chunks.items()}
 
 
+def augmented_views(images: np.ndarray, params: Params) -> torch.Tensor:
+    """``metrics.views`` augmentations of each of the first ``metrics.view_samples`` images, (V * q, C, H, W).
+
+    Rows are grouped by image: rows i*q .. i*q + q-1 are the views of image i.
+    """
+    cfg = params.metrics
+    base = to_tensor(images[:cfg.view_samples])
+    generator = torch.Generator().manual_seed(cfg.seed)
+    views = torch.stack([augment(base, params.augment, generator) for _ in range(cfg.views)], dim=1)
+    return views.flatten(0, 1)
+
+
 def checkpoint_files(folder: Path) -> list[Path]:
-    files = sorted(folder.glob("epoch_*.pt"), key=epoch_from_name)
+    files = epoch_files(folder, ".pt")
     if not files:
         raise FileNotFoundError(f"no checkpoints (epoch_*.pt) in {folder}; run the train stage first")
     return files
@@ -56,11 +73,15 @@ def embed(params: Params, method: str, paths: ProjectPaths) -> Path:
         if stale.name not in wanted:
             stale.unlink()
     model = build_method(method, params)
+    views = augmented_views(data.test_images, params)
+    n_views = params.metrics.views
     for path in tqdm(files, desc=f"embed {method}", unit="checkpoint"):
         state = load_checkpoint(path)
         model.load_state_dict(state["model"])
         evaluation = embed_images(model, data.test_images)
         probe = embed_images(model, data.probe_images)
-        arrays = {f"eval_{k}": v for k, v in evaluation.items()} | {f"probe_{k}": v for k, v in probe.items()}
+        viewed = embed_images(model, views)
+        arrays = ({f"eval_{k}": v for k, v in evaluation.items()} | {f"probe_{k}": v for k, v in probe.items()}
+                  | {f"views_{k}": v.reshape(-1, n_views, v.shape[1]) for k, v in viewed.items()})
         save_npz(paths.embedding(method, int(state["epoch"])), **arrays)
     return out_dir

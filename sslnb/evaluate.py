@@ -3,12 +3,15 @@
 Columns of the table (one row per method x checkpoint x layer):
 
 - ``method``, ``epoch``, ``layer`` (``backbone`` or ``projector``), ``n_samples``, ``dim``;
-- label-free: ``silhouette`` (S of k-means clustering C1), ``ami_c1_c2`` (agreement of C1 with an
-  independent k-means run C2), ``entropy_kl_bits`` and ``entropy_gaussian_bits``;
+- label-free, from the evaluation set's embeddings only (see :mod:`sslnb.metrics.suite`):
+  the study's ``silhouette`` (S of k-means clustering C1; ``silhouette_pca`` in principal components),
+  ``ami_c1_c2`` (agreement of C1 with an independent k-means run C2), ``ami_backbone_projector``
+  (C1 of the backbone against C1 of the projector, the same in both rows) and the entropy
+  (``entropy_kl_bits``, the default, ``entropy_gaussian_bits``, ``entropy_binned_bits``); the newer
+  ``rankme``, ``alpha_req`` with ``alpha_req_r2``, ``stable_rank``, ``nesum``, ``self_cluster``,
+  ``embedding_std`` (collapse), and from augmented views ``alignment``, ``uniformity`` and ``lidar``;
 - label-based references: ``ami_c1_gt`` (C1 against the classes), ``linear_probe_acc`` and ``knn_acc``
   (fit on the probe subset's features of the same layer, scored on the evaluation set).
-
-Label-free metrics use only the evaluation set's embeddings.
 """
 
 from __future__ import annotations
@@ -25,73 +28,87 @@ from sslnb.data import load_dataset
 from sslnb.embed import LAYERS
 from sslnb.io import save_csv, save_json
 from sslnb.metrics import (
-    clustering_agreement, entropy, kmeans, knn_accuracy, linear_probe_accuracy, silhouette,
+    SuiteOptions, clustering_agreement, knn_accuracy, label_free_metrics, linear_probe_accuracy,
 )
-from sslnb.metrics._utils import l2_normalize
-from sslnb.paths import ProjectPaths, epoch_from_name
+from sslnb.metrics.suite import LABEL_FREE as SUITE_COLUMNS
+from sslnb.paths import ProjectPaths, epoch_files, epoch_from_name
 
 log = logging.getLogger(__name__)
 
-LABEL_FREE = ("silhouette", "ami_c1_c2", "entropy_kl_bits", "entropy_gaussian_bits")
+LABEL_FREE = SUITE_COLUMNS + ("ami_backbone_projector",)
 LABEL_BASED = ("ami_c1_gt", "linear_probe_acc", "knn_acc")
 
 
-def label_free_metrics(Z: np.ndarray, k: int, cfg: MetricsConfig) -> tuple[dict[str, float], np.ndarray]:
-    """The label-free metrics of one embedding matrix, and its k-means clustering C1."""
-    c1 = kmeans(Z, k, seed=cfg.seed)
-    c2 = kmeans(Z, k, seed=cfg.seed + 1)
-    # Entropy depends on the scale of the features; on L2-normalised rows it measures how the
-    # directions spread, which is what cosine-similarity losses shape and what a rescaling cannot fake.
-    Z_entropy = l2_normalize(Z) if cfg.entropy_normalize else Z
-    values = {
-        "silhouette": silhouette(Z, c1, seed=cfg.seed),
-        "ami_c1_c2": clustering_agreement(c1, c2),
-        "entropy_kl_bits": entropy(Z_entropy, "kl", k=cfg.entropy_neighbors),
-        "entropy_gaussian_bits": entropy(Z_entropy, "gaussian"),
-    }
-    return values, c1
+def cluster_count(cfg: MetricsConfig, classes: list | tuple) -> int:
+    """k of k-means: ``metrics.k``, else the number of classes; an error if neither is known."""
+    if cfg.k is None and not classes:
+        raise ValueError("metrics.k is null but the data set has no classes to count; set metrics.k in params.yaml")
+    return cfg.k if cfg.k is not None else len(classes)
+
+
+def suite_options(cfg: MetricsConfig, k: int) -> SuiteOptions:
+    return SuiteOptions(
+        k=k, seed=cfg.seed, sample_size=cfg.sample_size, silhouette_pca_dim=cfg.silhouette_pca_dim,
+        entropy_neighbors=cfg.entropy_neighbors, entropy_normalize=cfg.entropy_normalize,
+        entropy_bins=cfg.entropy_bins, alpha_first_rank=cfg.alpha_first_rank,
+    )
 
 
 def label_based_metrics(
     eval_Z: np.ndarray, eval_y: np.ndarray, probe_Z: np.ndarray, probe_y: np.ndarray,
-    clusters: np.ndarray, cfg: MetricsConfig,
+    clusters: np.ndarray, sample: np.ndarray | None, cfg: MetricsConfig,
 ) -> dict[str, float]:
     return {
-        "ami_c1_gt": clustering_agreement(clusters, eval_y),
+        "ami_c1_gt": clustering_agreement(clusters, eval_y if sample is None else eval_y[sample]),
         "linear_probe_acc": linear_probe_accuracy(probe_Z, probe_y, eval_Z, eval_y, max_iter=cfg.probe_max_iter),
         "knn_acc": knn_accuracy(probe_Z, probe_y, eval_Z, eval_y, k=cfg.knn_k, temperature=cfg.knn_temperature),
     }
+
+
+def layer_rows(layers: dict[str, dict[str, np.ndarray]], eval_y: np.ndarray | None, probe_y: np.ndarray | None,
+               options: SuiteOptions, cfg: MetricsConfig) -> list[dict]:
+    """Metrics of each layer's arrays (``eval``, optional ``probe`` and ``views``); the tidy rows' values."""
+    rows, clusterings = [], {}
+    for layer, arrays in layers.items():
+        eval_Z = arrays["eval"]
+        suite = label_free_metrics(eval_Z, options, views=arrays.get("views"))
+        clusterings[layer] = suite.clusters
+        values = {"layer": layer, "n_samples": eval_Z.shape[0], "dim": eval_Z.shape[1], **suite.values}
+        if eval_y is not None and "probe" in arrays:
+            values |= label_based_metrics(eval_Z, eval_y, arrays["probe"], probe_y, suite.clusters, suite.sample, cfg)
+        elif eval_y is not None:
+            values |= {"ami_c1_gt": clustering_agreement(suite.clusters, eval_y if suite.sample is None
+                                                         else eval_y[suite.sample])}
+        rows.append(values)
+    # clustering agreement across layers: both clusterings are of the same sampled rows
+    across = (clustering_agreement(clusterings["backbone"], clusterings["projector"])
+              if {"backbone", "projector"} <= set(clusterings) else float("nan"))
+    columns = LABEL_FREE + LABEL_BASED
+    return [{**dict.fromkeys(columns, float("nan")), **row, "ami_backbone_projector": across} for row in rows]
 
 
 def evaluate_file(path: Path, method: str, eval_y: np.ndarray | None, probe_y: np.ndarray | None,
                   cfg: MetricsConfig, k: int) -> list[dict]:
     """Rows of the metrics table for one embedding file (one checkpoint); no labels, no references."""
     epoch = epoch_from_name(path)
-    rows = []
-    with np.load(path, allow_pickle=False) as arrays:
-        for layer in LAYERS:
-            eval_Z, probe_Z = arrays[f"eval_{layer}"], arrays[f"probe_{layer}"]
-            try:
-                free, clusters = label_free_metrics(eval_Z, k, cfg)
-                based = (dict.fromkeys(LABEL_BASED, float("nan")) if eval_y is None
-                         else label_based_metrics(eval_Z, eval_y, probe_Z, probe_y, clusters, cfg))
-            except ValueError as error:
-                raise ValueError(f"{path} ({layer} embeddings of epoch {epoch}): {error}") from error
-            rows.append({"method": method, "epoch": epoch, "layer": layer, "n_samples": eval_Z.shape[0],
-                         "dim": eval_Z.shape[1], **free, **based})
-    return rows
+    with np.load(path, allow_pickle=False) as stored:
+        layers = {layer: {part: stored[f"{part}_{layer}"] for part in ("eval", "probe", "views")
+                          if f"{part}_{layer}" in stored.files} for layer in LAYERS}
+    try:
+        rows = layer_rows(layers, eval_y, probe_y, suite_options(cfg, k), cfg)
+    except ValueError as error:
+        raise ValueError(f"{path} (embeddings of epoch {epoch}): {error}") from error
+    return [{"method": method, "epoch": epoch, **row} for row in rows]
 
 
 def evaluate(params: Params, method: str, paths: ProjectPaths) -> Path:
     """Compute the metrics table of ``method`` and the DVC metrics JSON of its last checkpoint."""
     data = load_dataset(paths.dataset)
-    files = sorted(paths.embeddings(method).glob("epoch_*.npz"), key=epoch_from_name)
+    files = epoch_files(paths.embeddings(method), ".npz")
     if not files:
         raise FileNotFoundError(f"no embeddings in {paths.embeddings(method)}; run the embed stage first")
     cfg = params.metrics
-    if cfg.k is None and not data.classes:
-        raise ValueError("metrics.k is null but the data set has no classes to count; set metrics.k in params.yaml")
-    k = cfg.k if cfg.k is not None else len(data.classes)
+    k = cluster_count(cfg, data.classes)
     labels = (data.test_labels, data.probe_labels) if data.labelled else (None, None)
     if not data.labelled:
         log.warning("%s: the data set has no labels, so the label-based references (%s) are skipped; "

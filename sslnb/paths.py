@@ -84,6 +84,11 @@ def epoch_from_name(path: Path) -> int:
     return int(number)
 
 
+def epoch_files(folder: Path, suffix: str) -> list[Path]:
+    """The ``epoch_XXXX<suffix>`` files in ``folder`` (``.pt`` checkpoints, ``.npz`` embeddings), by epoch."""
+    return sorted(Path(folder).glob(f"epoch_*{suffix}"), key=epoch_from_name)
+
+
 def find_root(start: str | Path | None = None) -> Path:
     """The project root: ``start`` if given, else the nearest folder upwards holding ``dvc.yaml``.
 

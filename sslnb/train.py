@@ -1,6 +1,8 @@
 """The shared SSL training loop: milestones, checkpoints, resume, devices and torchrun.
 
-A checkpoint is written at every milestone epoch in ``train.milestones`` (epoch 0 is the random
+After every epoch (and at epoch 0) a :class:`~sslnb.monitor.LabelFreeMonitor` scores the backbone on a
+fixed sample of ``train.monitor_samples`` evaluation images, so ``history.csv`` logs the label-free
+metrics next to the loss as training goes. A checkpoint is written at every milestone epoch in ``train.milestones`` (epoch 0 is the random
 initialisation) and at the last epoch. Each holds the model and optimiser state, the learning-rate
 schedule, the random number generator state, the loss history and the config, so a run killed at any
 point restarts from its last checkpoint and ends with exactly the weights of an uninterrupted run (on
@@ -33,7 +35,10 @@ from sslnb.data import load_dataset
 from sslnb.device import pick_device
 from sslnb.io import load_checkpoint, save_checkpoint, save_csv
 from sslnb.methods import SSLMethod, build_method
-from sslnb.paths import ProjectPaths, epoch_from_name
+from sslnb.evaluate import cluster_count
+from sslnb.metrics import embedding_std
+from sslnb.monitor import LabelFreeMonitor
+from sslnb.paths import ProjectPaths, epoch_files
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +66,16 @@ def _cosine_schedule(total_steps: int):
     return lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / max(total_steps, 1)))
 
 
-def embedding_std(z: torch.Tensor) -> float:
-    """Mean per-dimension std of L2-normalised embeddings: ~0 when collapsed, ~1/sqrt(d) when healthy."""
-    return torch.nn.functional.normalize(z.float(), dim=1).std(dim=0).mean().item()
+def batch_std(z: torch.Tensor) -> float:
+    """The collapse indicator (:func:`sslnb.metrics.embedding_std`) of a batch of projector outputs."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the trainer warns once, in _check_collapse
+        return embedding_std(z.detach().float().cpu().numpy())
 
 
 def _latest_resumable(folder: Path, config: dict[str, Any]) -> dict | None:
     """The newest checkpoint in ``folder`` if a run with the same config wrote it, else None."""
-    files = sorted(folder.glob("epoch_*.pt"), key=epoch_from_name)
+    files = epoch_files(folder, ".pt")
     if not files:
         return None
     state = load_checkpoint(files[-1])
@@ -89,6 +96,9 @@ class Trainer:
         options = params.method(method)
         self.lr = float(options.get("lr", self.cfg.lr))
         self.weight_decay = float(options.get("weight_decay", self.cfg.weight_decay))
+        self.batch_size = int(options.get("batch_size", self.cfg.batch_size))
+        if self.batch_size < 2:
+            raise ValueError(f"methods.{method}.batch_size must be at least 2, got {self.batch_size}")
 
     # -- set-up -----------------------------------------------------------------------------
     def _build(self, steps_per_epoch: int) -> None:
@@ -160,7 +170,24 @@ class Trainer:
         self.scaler.update()
         self.scheduler.step()
         self.model.on_step_end(self.scheduler.last_epoch / max(self.total_steps, 1))
-        return loss.item(), embedding_std(z)
+        return loss.item(), batch_std(z)
+
+    def _monitor(self, data) -> LabelFreeMonitor | None:
+        """Label-free metrics of the backbone on a fixed sample of the evaluation set, once per epoch."""
+        size = min(self.cfg.monitor_samples, len(data.test_images))
+        k = cluster_count(self.params.metrics, data.classes)
+        if size <= k:
+            if self.cfg.monitor_samples:
+                log.info("label-free monitor off: %d evaluation images are too few for k=%d clusters", size, k)
+            return None
+        return LabelFreeMonitor(data.test_images, sample_size=size, k=k, seed=self.params.metrics.seed)
+
+    def _monitor_epoch(self, epoch: int, record: dict[str, float]) -> None:
+        """Append the epoch's record to the history, with the monitor's metrics (rank 0 only)."""
+        if self.monitor is not None:
+            metrics = self.monitor.compute(self.model.backbone, step=epoch)
+            record |= {k: v for k, v in metrics.items() if k != "step"}
+        self.history.append(record)
 
     def _check_collapse(self, std: float, dim: int, epoch: int) -> None:
         healthy = 1 / math.sqrt(dim)
@@ -171,8 +198,7 @@ class Trainer:
                 f"{std:.2e}, under {self.cfg.collapse_warning:.0%} of the {healthy:.3f} of healthy embeddings. "
                 "Training goes on and keeps writing checkpoints so the collapse can be studied."
             )
-            warnings.warn(message, RuntimeWarning, stacklevel=2)
-            log.warning(message)
+            warnings.warn(message, RuntimeWarning, stacklevel=2)  # the CLI routes warnings to its log
 
     def run(self, resume: bool = True) -> Path:
         cfg = self.cfg
@@ -182,14 +208,19 @@ class Trainer:
         self.ctx = distributed.init_from_env(self.device.type)
         if self.ctx.enabled:
             self.device = pick_device(cfg.device, self.ctx.local_rank)
-        if cfg.batch_size % self.ctx.world_size:
+        batch_size = self.batch_size
+        if batch_size % self.ctx.world_size:
             raise ValueError(
-                f"train.batch_size ({cfg.batch_size}) must divide evenly over {self.ctx.world_size} processes"
+                f"the batch size ({batch_size}) must divide evenly over {self.ctx.world_size} processes"
             )
-        self.local_batch = cfg.batch_size // self.ctx.world_size
+        self.local_batch = batch_size // self.ctx.world_size
         self._warned_collapse = False
-        images = to_tensor(load_dataset(self.paths.dataset).train_images)
-        steps_per_epoch = len(images) // cfg.batch_size  # drop the last partial batch: tiny batches hurt BN
+        data = load_dataset(self.paths.dataset)
+        images = to_tensor(data.train_images)
+        self.monitor = self._monitor(data) if self.ctx.is_main else None
+        if len(images) < batch_size:
+            raise ValueError(f"{len(images)} training images are fewer than the batch size ({batch_size})")
+        steps_per_epoch = len(images) // batch_size  # drop the last partial batch: tiny batches hurt BN
         self._build(steps_per_epoch)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         state = _latest_resumable(self.out_dir, self.config) if resume else None
@@ -203,6 +234,7 @@ class Trainer:
             if self.ctx.is_main:
                 for stale in self.out_dir.glob("epoch_*.pt"):
                     stale.unlink()
+            self._monitor_epoch(0, {"epoch": 0, "loss": float("nan"), "projector_std": float("nan")})
             self._save(0)
         model = self._wrapped()
         show = self.ctx.is_main
@@ -214,20 +246,19 @@ class Trainer:
             losses, stds = [], []
             for step in tqdm(range(steps_per_epoch), desc=f"epoch {epoch}", unit="batch", leave=False,
                              disable=not show):
-                batch = images[order[step * cfg.batch_size:(step + 1) * cfg.batch_size]]
+                batch = images[order[step * batch_size:(step + 1) * batch_size]]
                 loss, std = self._step(model, batch, epoch, step)
                 losses.append(loss)
                 stds.append(std)
             record = {"epoch": epoch, "loss": distributed.reduce_mean(sum(losses) / len(losses)),
-                      "embedding_std": distributed.reduce_mean(sum(stds) / len(stds))}
-            self.history.append(record)
-            epochs.set_postfix(loss=f"{record['loss']:.4f}", std=f"{record['embedding_std']:.3f}")
-            self._check_collapse(record["embedding_std"], self.params.model.projector_dim, epoch)
+                      "projector_std": distributed.reduce_mean(sum(stds) / len(stds))}
+            self._monitor_epoch(epoch, record)
+            epochs.set_postfix(loss=f"{record['loss']:.4f}", std=f"{record['projector_std']:.3f}")
+            self._check_collapse(record["projector_std"], self.params.model.projector_dim, epoch)
             if epoch in cfg.milestones or epoch == cfg.epochs:  # the final weights are always kept
                 self._save(epoch)
         if self.ctx.is_main:
-            columns = ["epoch", "loss", "embedding_std"]
-            save_csv(pd.DataFrame(self.history, columns=columns), self.out_dir / "history.csv")
+            save_csv(pd.DataFrame(self.history), self.out_dir / "history.csv")
         return self.out_dir
 
 

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from conftest import REPO, run
+from sslnb.evaluate import LABEL_BASED, LABEL_FREE
 
 pytestmark = pytest.mark.pipeline
 
@@ -34,8 +35,7 @@ def test_metrics_table_is_tidy_and_complete(tiny_pipeline):
     table = pd.read_csv(tiny_pipeline.root / "data/metrics/simclr.csv")
     assert len(table) == 3 * 2  # checkpoints x layers
     assert set(table.layer) == {"backbone", "projector"}
-    for column in ("silhouette", "ami_c1_c2", "ami_c1_gt", "entropy_kl_bits", "entropy_gaussian_bits",
-                   "linear_probe_acc", "knn_acc"):
+    for column in LABEL_FREE + LABEL_BASED:  # the study's metrics, the newer ones, and the references
         assert table[column].notna().all(), column
     assert table.linear_probe_acc.between(0, 1).all()
     final = json.loads((tiny_pipeline.root / "data/metrics/simclr_final.json").read_text())
@@ -45,7 +45,7 @@ def test_metrics_table_is_tidy_and_complete(tiny_pipeline):
 def test_correlation_table_covers_every_label_free_metric(tiny_pipeline):
     table = pd.read_csv(tiny_pipeline.root / "reports/tables/correlation_spearman_simclr.csv")
     free = table[table.kind == "label-free"]
-    assert set(free.metric) == {"silhouette", "ami_c1_c2", "entropy_kl_bits", "entropy_gaussian_bits"}
+    assert set(free.metric) == set(LABEL_FREE)
     assert set(free.layer) == {"backbone", "projector"}
     assert table.rho.dropna().between(-1, 1).all()
 
@@ -109,3 +109,37 @@ def test_committed_notebooks_have_no_outputs_and_a_parameters_cell():
         assert all(not c.outputs and c.execution_count is None for c in code), f"{path.name} has outputs"
         assert any("parameters" in c.metadata.get("tags", []) for c in code), f"{path.name}: no parameters cell"
 
+
+
+def test_evaluate_on_the_checkpoint_folder_reproduces_the_pipeline_table(tiny_pipeline, tmp_path):
+    root = tiny_pipeline.root
+    out = tmp_path / "again.csv"
+    run(["python", "-m", "sslnb", "evaluate", "data/checkpoints/simclr", "--out", str(out)], root)
+    again, table = pd.read_csv(out), pd.read_csv(root / "data/metrics/simclr.csv")
+    pd.testing.assert_frame_equal(again[table.columns], table, check_exact=False, rtol=1e-6)
+
+
+def test_evaluate_your_own_npy_files_with_labels(tiny_pipeline, tmp_path):
+    root = tiny_pipeline.root
+    for epoch in (0, 2):
+        with np.load(root / f"data/embeddings/simclr/epoch_{epoch:04d}.npz") as arrays:
+            np.save(tmp_path / f"ckpt-{epoch}.npy", arrays["eval_backbone"])
+    with np.load(root / "data/processed/dataset.npz") as data:
+        np.save(tmp_path / "labels.npy", data["test_labels"])
+    result = run(["python", "-m", "sslnb", "evaluate", "ckpt-2.npy", "ckpt-0.npy", "--labels", "labels.npy",
+                  "--name", "mine", "--out", "mine.csv"], tmp_path)
+    assert "wrote mine.csv" in result.stdout
+    table = pd.read_csv(tmp_path / "mine.csv")
+    assert table.epoch.tolist() == [0, 2] and set(table.method) == {"mine"}
+    pipeline = pd.read_csv(root / "data/metrics/simclr.csv").query("layer == 'backbone' and epoch in (0, 2)")
+    pipeline = pipeline.set_index("epoch")
+    for column in ("silhouette", "rankme", "entropy_kl_bits", "ami_c1_gt"):  # same rows, same numbers
+        np.testing.assert_allclose(table.set_index("epoch")[column], pipeline[column], rtol=1e-6)
+    assert table.linear_probe_acc.between(0, 1).all()
+    np.save(tmp_path / "short.npy", np.load(tmp_path / "labels.npy")[:10])
+    short = run(["python", "-m", "sslnb", "evaluate", "ckpt-0.npy", "--labels", "short.npy", "--out", "x.csv"],
+                tmp_path, expect_success=False)
+    assert "the labels have 10 entries but the embeddings have 200 rows" in short.stderr
+    missing_k = run(["python", "-m", "sslnb", "evaluate", "ckpt-0.npy", "--out", "x.csv"], tmp_path,
+                    expect_success=False)
+    assert "--k K" in missing_k.stderr and not (tmp_path / "x.csv").exists()

@@ -2,6 +2,7 @@
 
 import warnings
 
+import pandas as pd
 import pytest
 import torch
 
@@ -36,9 +37,13 @@ def test_checkpoints_at_milestones_hold_everything_to_resume(tiny):
     assert names == ["epoch_0000.pt", "epoch_0001.pt", "epoch_0003.pt"]
     state = load_checkpoint(paths.checkpoint("simclr", 3))
     assert {"model", "optimizer", "scheduler", "rng", "config", "history", "epoch"} <= set(state)
-    assert [h["epoch"] for h in state["history"]] == [1, 2, 3]
+    assert [h["epoch"] for h in state["history"]] == [0, 1, 2, 3]
     assert state["config"]["method"] == "simclr"
-    assert (paths.checkpoints("simclr") / "history.csv").is_file()
+    history = pd.read_csv(paths.checkpoints("simclr") / "history.csv")
+    # the label-free monitor logged the backbone's metrics at every epoch, epoch 0 included
+    assert history.epoch.tolist() == [0, 1, 2, 3]
+    assert history[["rankme", "silhouette", "entropy_kl_bits", "embedding_std"]].notna().all().all()
+    assert history.loss.isna().tolist() == [True, False, False, False]
 
 
 def test_training_changes_the_weights(tiny):
@@ -68,7 +73,7 @@ def test_resume_from_a_milestone_ends_with_the_same_weights(tiny, tmp_path):
         resumed.checkpoint("simclr", epoch).write_bytes(paths.checkpoint("simclr", epoch).read_bytes())
     train(params, "simclr", resumed)
     state = load_checkpoint(resumed.checkpoint("simclr", 3))
-    assert [h["epoch"] for h in state["history"]] == [1, 2, 3]
+    assert [h["epoch"] for h in state["history"]] == [0, 1, 2, 3]
     for key, value in _weights(paths, 3).items():
         torch.testing.assert_close(state["model"][key], value, rtol=0, atol=0)
 
@@ -79,7 +84,11 @@ def test_embeddings_are_float32_per_checkpoint(tiny):
     import numpy as np
 
     with np.load(paths.embedding("simclr", 3)) as arrays:
-        assert set(arrays) == {"eval_backbone", "eval_projector", "probe_backbone", "probe_projector"}
+        assert set(arrays) == {f"{part}_{layer}" for part in ("eval", "probe", "views")
+                               for layer in ("backbone", "projector")}
+        # the augmented views of the first evaluation images: (V, q, D)
+        views = min(params.metrics.view_samples, 64)
+        assert arrays["views_projector"].shape == (views, params.metrics.views, params.model.projector_dim)
         assert arrays["eval_backbone"].dtype == np.float32
         assert arrays["eval_backbone"].shape == (64, params.model.width * 2 ** (params.model.stages - 1))
         assert arrays["probe_projector"].shape == (64, params.model.projector_dim)
@@ -99,9 +108,9 @@ def test_collapse_warning_for_simsiam_without_stop_gradient(tmp_path, fake_fashi
     collapse = [w for w in caught if "collapsing" in str(w.message)]
     history = load_checkpoint(paths.checkpoint("simsiam", 15))["history"]
     if stop_gradient:
-        assert not collapse, f"healthy SimSiam must not warn; std per epoch: {[h['embedding_std'] for h in history]}"
+        assert not collapse, f"healthy SimSiam must not warn; std per epoch: {[h['projector_std'] for h in history]}"
     else:
         assert len(collapse) == 1, "the warning comes once, when the std nears 0"
-        assert history[-1]["embedding_std"] < 0.1 * 16**-0.5
+        assert history[-1]["projector_std"] < 0.1 * 16**-0.5
     # Checkpoints keep coming after the collapse, so it can be studied.
     assert paths.checkpoint("simsiam", 15).is_file() and paths.checkpoint("simsiam", 10).is_file()

@@ -1,7 +1,8 @@
 """SSL methods, one module each. A method owns its heads and its loss; the training loop is shared.
 
 Options of a method come from ``methods.<name>`` in params.yaml: the keyword arguments of its class
-(temperature, queue size, momentum, ...), plus ``lr`` and ``weight_decay``, which override ``train``.
+(temperature, queue size, momentum, ...), plus ``lr``, ``weight_decay`` and ``batch_size``, which override
+``train``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sslnb.methods.simsiam import SimSiam
 from sslnb.models import build_backbone
 
 METHODS: dict[str, type[SSLMethod]] = {"simclr": SimCLR, "mocov2": MoCoV2, "simsiam": SimSiam, "byol": BYOL}
-TRAINING_OPTIONS = ("lr", "weight_decay")  # per-method overrides of the train section
+TRAINING_OPTIONS = ("lr", "weight_decay", "batch_size")  # per-method overrides of the train section
 _BUILT_IN = ("backbone", "projector_hidden", "projector_dim")  # filled from the model section
 
 

@@ -1,0 +1,178 @@
+"""Bring your own: the pipeline's metrics table for embeddings or checkpoints made outside the pipeline.
+
+``sslnb evaluate FILE...`` scores embedding files, one per checkpoint:
+
+- ``.npy``: one (N, D) array, reported as layer ``embedding``;
+- ``.npz``: every 2-D array is a layer named by its key; an sslnb embedding file (``eval_<layer>``,
+  ``probe_<layer>``, ``views_<layer>``) is read as the pipeline reads it;
+- ``.parquet``: one row per sample, every numeric column a feature (``--label-column`` names a column
+  of labels instead).
+
+The epoch of a file is the last number in its name (``epoch_0010.npy``, ``ckpt-20.npz``, ``step500``), or
+its position among the files if it has none. ``sslnb evaluate FOLDER`` with a folder of sslnb checkpoints
+(``epoch_*.pt``) rebuilds each encoder from the checkpoint's own config and embeds the project's prepared
+data set, exactly as the pipeline's embed stage does.
+
+With labels (``--labels`` file, or ``--label-column``), the label-based references are computed too:
+AMI(C1; classes) on every row, and the linear probe and kNN fitted on a seeded ``--probe-fraction`` of
+the rows and scored on the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from sslnb.config import MetricsConfig, Params, params_from_dict
+from sslnb.embed import LAYERS, augmented_views, embed_images
+from sslnb.evaluate import LABEL_BASED, LABEL_FREE, layer_rows, suite_options
+from sslnb.io import load_checkpoint
+from sslnb.metrics import knn_accuracy, linear_probe_accuracy
+from sslnb.paths import ProjectPaths, epoch_files
+
+FORMATS = (".npy", ".npz", ".parquet")
+
+
+def epoch_of(path: Path, position: int) -> int:
+    """The last integer in the file name's stem, else ``position``."""
+    numbers = re.findall(r"\d+", path.name.split(".")[0])
+    return int(numbers[-1]) if numbers else position
+
+
+def read_embedding_file(path: Path, label_column: str | None = None) -> tuple[dict[str, dict[str, np.ndarray]],
+                                                                             np.ndarray | None]:
+    """``({layer: {"eval": Z, optional "probe", "views"}}, labels or None)`` of one file."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        return {"embedding": {"eval": np.load(path, allow_pickle=False)}}, None
+    if suffix == ".npz":
+        with np.load(path, allow_pickle=False) as stored:
+            arrays = {key: stored[key] for key in stored.files}
+        if any(key.startswith("eval_") for key in arrays):  # sslnb's own embedding files
+            layers = {key[len("eval_"):] for key in arrays if key.startswith("eval_")}
+            return {layer: {part: arrays[f"{part}_{layer}"] for part in ("eval", "probe", "views")
+                            if f"{part}_{layer}" in arrays} for layer in sorted(layers)}, None
+        layers = {key: {"eval": value} for key, value in arrays.items() if value.ndim == 2}
+        if not layers:
+            raise ValueError(f"{path} holds no 2-D array; each layer must be an (n_samples, n_features) array")
+        return layers, None
+    if suffix == ".parquet":
+        frame = pd.read_parquet(path)
+        labels = None
+        if label_column is not None:
+            if label_column not in frame:
+                raise ValueError(f"{path} has no column {label_column!r}; its columns are {list(frame.columns)[:10]}")
+            labels = frame.pop(label_column).to_numpy()
+        numeric = frame.select_dtypes("number")
+        if numeric.shape[1] == 0:
+            raise ValueError(f"{path} has no numeric feature columns")
+        return {"embedding": {"eval": numeric.to_numpy(dtype=np.float32)}}, labels
+    raise ValueError(f"{path}: unsupported format {suffix!r}; use one of {', '.join(FORMATS)}")
+
+
+def read_labels(path: Path) -> np.ndarray:
+    """Labels from ``.npy`` (1-D) or a text/CSV file with one label per line (no header)."""
+    if path.suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    return pd.read_csv(path, header=None).iloc[:, 0].to_numpy()
+
+
+def _probe_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    if not 0 < fraction < 1:
+        raise ValueError(f"--probe-fraction must be between 0 and 1, got {fraction}")
+    order = np.random.default_rng(seed).permutation(n)
+    cut = int(round(n * fraction))
+    return np.sort(order[:cut]), np.sort(order[cut:])
+
+
+def _file_rows(layers: dict[str, dict[str, np.ndarray]], labels: np.ndarray | None, cfg: MetricsConfig,
+               k: int, probe_fraction: float) -> list[dict]:
+    first = next(iter(layers.values()))["eval"]
+    if labels is not None and len(labels) != len(first):
+        raise ValueError(f"the labels have {len(labels)} entries but the embeddings have {len(first)} rows")
+    if labels is None or any("probe" in parts for parts in layers.values()):
+        return layer_rows(layers, labels, labels, suite_options(cfg, k), cfg)
+    # no separate probe set: AMI(C1; classes) on every row; the probes fit on a seeded part of the rows
+    # and are scored on the rest
+    rows = layer_rows(layers, labels, None, suite_options(cfg, k), cfg)
+    fit, held_out = _probe_split(len(first), probe_fraction, cfg.seed)
+    for row, parts in zip(rows, layers.values()):
+        Z = parts["eval"]
+        row["linear_probe_acc"] = linear_probe_accuracy(Z[fit], labels[fit], Z[held_out], labels[held_out],
+                                                        max_iter=cfg.probe_max_iter)
+        row["knn_acc"] = knn_accuracy(Z[fit], labels[fit], Z[held_out], labels[held_out], k=min(cfg.knn_k, len(fit)),
+                                      temperature=cfg.knn_temperature)
+    return rows
+
+
+def evaluate_files(files: list[Path], method: str, cfg: MetricsConfig, k: int | None,
+                   labels: np.ndarray | None = None, label_column: str | None = None,
+                   probe_fraction: float = 0.5) -> pd.DataFrame:
+    """The tidy metrics table of embedding files, one per checkpoint, ordered by epoch."""
+    if not files:
+        raise ValueError("no embedding files given")
+    ordered = sorted(enumerate(files), key=lambda item: epoch_of(item[1], item[0]))
+    rows = []
+    for position, path in tqdm(ordered, desc=f"metrics {method}", unit="file"):
+        layers, file_labels = read_embedding_file(path, label_column)
+        file_labels = labels if labels is not None else file_labels
+        clusters = k if k is not None else (len(np.unique(file_labels)) if file_labels is not None else None)
+        if clusters is None:
+            raise ValueError("without labels, say how many k-means clusters to use: --k K")
+        try:
+            file_rows = _file_rows(layers, file_labels, cfg, clusters, probe_fraction)
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from error
+        rows += [{"method": method, "epoch": epoch_of(path, position), **row} for row in file_rows]
+    return _tidy(rows)
+
+
+def _tidy(rows: list[dict]) -> pd.DataFrame:
+    columns = ["method", "epoch", "layer", "n_samples", "dim", *LABEL_FREE, *LABEL_BASED]
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def params_of_checkpoint(state: dict, metrics: MetricsConfig) -> tuple[str, Params]:
+    """The method and the params a checkpoint was trained with (its own record), with today's metrics."""
+    config = state.get("config")
+    if not config or "method" not in config:
+        raise ValueError("this checkpoint records no training config; sslnb evaluate reads sslnb's own checkpoints")
+    raw = {"seed": config["seed"], "methods": {config["method"]: config["method_options"]},
+           "data": config["data"], "model": config["model"], "augment": config["augment"],
+           "train": config["train"], "metrics": vars(metrics)}
+    return config["method"], params_from_dict(raw)
+
+
+def evaluate_checkpoint_folder(folder: Path, paths: ProjectPaths, cfg: MetricsConfig, k: int | None,
+                               name: str | None = None) -> pd.DataFrame:
+    """Embed the project's prepared data set with every ``epoch_*.pt`` in ``folder``; their metrics table."""
+    from sslnb.data import load_dataset
+    from sslnb.methods import build_method
+
+    files = epoch_files(folder, ".pt")
+    if not files:
+        raise FileNotFoundError(f"no sslnb checkpoints (epoch_*.pt) in {folder}")
+    data = load_dataset(paths.dataset)
+    if k is None and not data.classes:
+        raise ValueError("the data set has no classes to count; say how many k-means clusters to use: --k K")
+    k = k if k is not None else len(data.classes)
+    labels = (data.test_labels, data.probe_labels) if data.labelled else (None, None)
+    rows = []
+    for path in tqdm(files, desc=f"evaluate {folder.name}", unit="checkpoint"):
+        state = load_checkpoint(path)
+        method, params = params_of_checkpoint(state, cfg)
+        model = build_method(method, params)
+        model.load_state_dict(state["model"])
+        evaluation, probe = embed_images(model, data.test_images), embed_images(model, data.probe_images)
+        views = embed_images(model, augmented_views(data.test_images, params))
+        layers = {layer: {"eval": evaluation[layer], "probe": probe[layer],
+                          "views": views[layer].reshape(-1, cfg.views, views[layer].shape[1])} for layer in LAYERS}
+        rows += [{"method": name or method, "epoch": int(state["epoch"]), **row}
+                 for row in layer_rows(layers, *labels, suite_options(cfg, k), cfg)]
+    return _tidy(rows)
