@@ -21,6 +21,7 @@ not change what a seeded run trains.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -93,8 +94,7 @@ class LabelFreeMonitor:
         self.images = _sample_images(data, sample_size, seed)
         if len(self.images) <= k:
             raise ValueError(f"the monitor has {len(self.images)} evaluation images but k={k}; give it more than k")
-        base = options or SuiteOptions()
-        self.options = SuiteOptions(**{**base.__dict__, "k": k, "seed": seed, "sample_size": sample_size})
+        self.options = dataclasses.replace(options or SuiteOptions(), k=k, seed=seed, sample_size=sample_size)
         self.views = None
         if augment is not None:
             if views < 2:

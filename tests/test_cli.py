@@ -19,3 +19,31 @@ def test_unknown_method_is_a_clear_error(tmp_path, capsys):
 def test_missing_params_file_is_a_clear_error(tmp_path, capsys):
     assert main(["prepare", "--root", str(tmp_path)]) == 2
     assert "params.yaml not found" in capsys.readouterr().err
+
+
+def test_evaluate_help_documents_the_formats_with_examples():
+    result = subprocess.run([sys.executable, "-m", "sslnb", "evaluate", "--help"], capture_output=True, text=True,
+                            check=True)
+    for word in (".npy", ".npz", ".parquet", "epoch_*.pt", "--labels", "--label-column", "examples:"):
+        assert word in result.stdout, word
+
+
+def test_evaluate_needs_inputs_or_a_method(tmp_path, capsys):
+    assert main(["evaluate", "--root", str(tmp_path)]) == 2
+    assert "nothing to evaluate" in capsys.readouterr().err
+
+
+def test_evaluate_your_own_files_outside_a_project(tmp_path, capsys):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    for epoch in (3, 10):
+        np.save(tmp_path / f"epoch_{epoch}.npy", rng.normal(size=(80, 6)).astype(np.float32))
+    out = tmp_path / "table.csv"
+    files = [str(tmp_path / "epoch_10.npy"), str(tmp_path / "epoch_3.npy")]
+    assert main(["evaluate", *files, "--k", "3", "--out", str(out), "--root", str(tmp_path)]) == 0
+    table = pd.read_csv(out)
+    assert table.epoch.tolist() == [3, 10] and table.rankme.notna().all() and table.linear_probe_acc.isna().all()
+    assert main(["evaluate", str(tmp_path / "missing.npy"), "--k", "3", "--root", str(tmp_path)]) == 2
+    assert "missing.npy does not exist" in capsys.readouterr().err

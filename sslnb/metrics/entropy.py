@@ -38,7 +38,8 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from sslnb.metrics._checks import CollapsedEmbeddingsError, check_embeddings, check_positive_int
-from sslnb.metrics.moments import Moments, as_moments
+from sslnb.metrics._utils import l2_normalize
+from sslnb.metrics.moments import CHUNK_ROWS, Moments, as_moments
 from sslnb.metrics.pairwise import pairwise_pass, seeded_sample
 
 ESTIMATORS = ("kl", "gaussian", "binned")
@@ -87,8 +88,16 @@ def _gaussian_nats(Z: np.ndarray | Moments, ridge: float) -> float:
     return float(0.5 * (d * math.log(2 * math.pi * math.e) + logdet))
 
 
-def _binned_nats(Z: np.ndarray, bins: int) -> float:
-    low, high = Z.min(axis=0), Z.max(axis=0)
+def _row_chunks(Z: np.ndarray, normalize: bool, chunk_rows: int = CHUNK_ROWS):
+    """Float64 row chunks of Z (L2-normalised if asked): O(chunk x D) memory, never a full copy."""
+    for start in range(0, len(Z), chunk_rows):
+        chunk = np.asarray(Z[start:start + chunk_rows], dtype=np.float64)
+        yield l2_normalize(chunk) if normalize else chunk
+
+
+def _binned_nats(Z: np.ndarray, bins: int, normalize: bool = False) -> float:
+    low = np.min([chunk.min(axis=0) for chunk in _row_chunks(Z, normalize)], axis=0)
+    high = np.max([chunk.max(axis=0) for chunk in _row_chunks(Z, normalize)], axis=0)
     varying = high > low
     if not varying.any():
         raise CollapsedEmbeddingsError(
@@ -99,11 +108,15 @@ def _binned_nats(Z: np.ndarray, bins: int) -> float:
             f"{int(np.sum(~varying))} of {Z.shape[1]} dimensions are constant (dead units?); the binned "
             "entropy sums over the others", RuntimeWarning, stacklevel=3,
         )
-        Z, low, high = Z[:, varying], low[varying], high[varying]
+    low, high = low[varying], high[varying]
     width = (high - low) / bins
-    index = np.minimum(((Z - low) / width).astype(np.int64), bins - 1)  # the maximum falls in the last bin
-    flat = (index + bins * np.arange(Z.shape[1])).ravel()
-    p = np.bincount(flat, minlength=bins * Z.shape[1]).reshape(Z.shape[1], bins) / len(Z)
+    d = int(varying.sum())
+    counts = np.zeros(d * bins, dtype=np.int64)
+    offsets = bins * np.arange(d)
+    for chunk in _row_chunks(Z, normalize):
+        index = np.minimum(((chunk[:, varying] - low) / width).astype(np.int64), bins - 1)  # max: last bin
+        counts += np.bincount((index + offsets).ravel(), minlength=d * bins)
+    p = counts.reshape(d, bins) / len(Z)
     plug_in = -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=1)
     return float(np.sum(plug_in + np.log(width)))
 

@@ -98,7 +98,9 @@ def pairwise_pass(
         if unit_neighbors:
             exact = exact / np.maximum(np.linalg.norm(exact, axis=1, keepdims=True), np.finfo(float).tiny)
         index = best_index.numpy()
-        neighbor_distances = np.sort(np.linalg.norm(exact[:, None, :] - exact[index], axis=2), axis=1)
+        # one neighbour rank at a time: an (N, k, D) difference array would hold k copies of Z
+        columns = [np.linalg.norm(exact - exact[index[:, j]], axis=1) for j in range(k)]
+        neighbor_distances = np.sort(np.stack(columns, axis=1), axis=1)
     return PairwiseStats(
         None if sums is None else sums.numpy(), sizes, codes, neighbor_distances,
     )

@@ -23,7 +23,6 @@ from typing import Callable
 import numpy as np
 
 from sslnb.metrics._checks import CollapsedEmbeddingsError, check_embeddings, check_positive_int
-from sslnb.metrics._utils import l2_normalize
 from sslnb.metrics.alignment_uniformity import alignment, uniformity_of_views
 from sslnb.metrics.alpha_req import alpha_req
 from sslnb.metrics.clustering import clustering_agreement, kmeans, pca_project, silhouette_of_sample
@@ -142,11 +141,11 @@ def _embedding_only(result: SuiteResult, Z: np.ndarray, Zs: np.ndarray, moments:
     unit_moments = Moments(moments.n_samples, moments.unit_gram, moments.unit_total, moments.unit_gram,
                            moments.unit_total, moments.zero_rows)
     entropy_moments = unit_moments if options.entropy_normalize else moments
-    entropy_Z = l2_normalize(Z) if options.entropy_normalize else Z
     _attempt(result, ("entropy_kl_bits",),
              lambda: kl_from_neighbor_distances(stats.neighbor_distances[:, k_nn - 1], Z.shape[1], k_nn) / LN2)
     _attempt(result, ("entropy_gaussian_bits",), lambda: _gaussian_nats(entropy_moments, 1e-6) / LN2)
-    _attempt(result, ("entropy_binned_bits",), lambda: _binned_nats(entropy_Z, options.entropy_bins) / LN2)
+    _attempt(result, ("entropy_binned_bits",),
+             lambda: _binned_nats(Z, options.entropy_bins, normalize=options.entropy_normalize) / LN2)
     _attempt(result, ("rankme",), lambda: rankme(moments))
     _attempt(result, ("alpha_req", "alpha_req_r2"), lambda: tuple(alpha_req(moments, options.alpha_first_rank)[:2]))
     _attempt(result, ("stable_rank",), lambda: stable_rank(moments))
