@@ -43,10 +43,15 @@ log = logging.getLogger(__name__)
 Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
 
+def _as_float_images(values: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """Images (uint8 scaled to [0, 1]) as float (N, C, H, W); anything else (features) as float as is."""
+    return to_tensor(values) if values.ndim in (3, 4) else torch.as_tensor(values).float()
+
+
 def _sample_images(data: torch.Tensor | np.ndarray | Iterable, sample_size: int, seed: int) -> torch.Tensor:
-    """At most ``sample_size`` images of ``data`` as a float tensor (N, C, H, W) or (N, ...)."""
+    """At most ``sample_size`` images of ``data``: a seeded sample of an array, the first ones of a loader."""
     if isinstance(data, (torch.Tensor, np.ndarray)):
-        images = to_tensor(data) if data.ndim in (3, 4) else torch.as_tensor(data).float()
+        images = _as_float_images(data)
         if len(images) > sample_size:
             chosen = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:sample_size]
             images = images[chosen.sort().values]
@@ -60,7 +65,7 @@ def _sample_images(data: torch.Tensor | np.ndarray | Iterable, sample_size: int,
             break
     if not batches:
         raise ValueError("the evaluation data yielded no batches; pass a non-empty tensor or DataLoader")
-    return torch.cat(batches)[:sample_size].float()
+    return _as_float_images(torch.cat(batches)[:sample_size])
 
 
 class LabelFreeMonitor:

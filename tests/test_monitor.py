@@ -76,3 +76,12 @@ def test_takes_a_dataloader_and_rejects_bad_settings():
         LabelFreeMonitor(images(), sample_size=100, k=500)
     with pytest.raises(ValueError, match=".jsonl or .csv"):
         LabelFreeMonitor(images(), k=3, log_path="log.txt")
+
+
+def test_uint8_images_from_a_loader_are_scaled_like_arrays():
+    raw = (images(100) * 255).to(torch.uint8)
+    loader = torch.utils.data.DataLoader(raw, batch_size=16)
+    from_loader = LabelFreeMonitor(loader, sample_size=100, k=3).images
+    from_array = LabelFreeMonitor(raw, sample_size=100, k=3).images
+    torch.testing.assert_close(from_loader, from_array)
+    assert from_loader.max() <= 1.0

@@ -123,16 +123,21 @@ def _embedding_only(result: SuiteResult, Z: np.ndarray, Zs: np.ndarray, moments:
     stats = pairwise_pass(Zs, labels=c1 if several_clusters else None, n_neighbors=k_nn,
                           unit_neighbors=options.entropy_normalize)
 
-    def silhouette_value() -> float:
+    def require_clusters() -> None:
         if not several_clusters:
             raise CollapsedEmbeddingsError("k-means found a single cluster: the silhouette is undefined")
+
+    def silhouette_value() -> float:
+        require_clusters()
         return silhouette_from_sums(stats)
+
+    def silhouette_pca_value() -> float:
+        require_clusters()
+        return silhouette_of_sample(pca_project(Zs, options.silhouette_pca_dim, moments), c1)
 
     _attempt(result, ("silhouette",), silhouette_value)
     if options.silhouette_pca_dim:
-        projected = pca_project(Zs, options.silhouette_pca_dim, moments)
-        _attempt(result, ("silhouette_pca",), lambda: silhouette_value() if not several_clusters
-                 else silhouette_of_sample(projected, c1))
+        _attempt(result, ("silhouette_pca",), silhouette_pca_value)
     else:
         result.values["silhouette_pca"] = float("nan")
     result.values["ami_c1_c2"] = clustering_agreement(c1, c2)
