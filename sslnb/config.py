@@ -84,6 +84,13 @@ class MetricsConfig:
     knn_temperature: float = 0.07
     probe_max_iter: int = 1000
 
+    def clusters(self, classes: list | tuple) -> int:
+        """k of k-means: ``k``, else the number of classes; an error if neither is known."""
+        if self.k is None and not classes:
+            raise ValueError("metrics.k is null but the data set has no classes to count; "
+                             "set metrics.k in params.yaml (sslnb evaluate: --k K)")
+        return self.k if self.k is not None else len(classes)
+
 
 @dataclass(frozen=True)
 class Params:

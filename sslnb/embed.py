@@ -53,6 +53,15 @@ def augmented_views(images: np.ndarray, params: Params) -> torch.Tensor:
     return views.flatten(0, 1)
 
 
+def embed_arrays(model: nn.Module, data, views: torch.Tensor, n_views: int) -> dict[str, np.ndarray]:
+    """The arrays of one checkpoint's embedding file: ``eval_``, ``probe_`` and ``views_<layer>``."""
+    evaluation = embed_images(model, data.test_images)
+    probe = embed_images(model, data.probe_images)
+    viewed = embed_images(model, views)
+    return ({f"eval_{k}": v for k, v in evaluation.items()} | {f"probe_{k}": v for k, v in probe.items()}
+            | {f"views_{k}": v.reshape(-1, n_views, v.shape[1]) for k, v in viewed.items()})
+
+
 def checkpoint_files(folder: Path) -> list[Path]:
     files = epoch_files(folder, ".pt")
     if not files:
@@ -74,14 +83,9 @@ def embed(params: Params, method: str, paths: ProjectPaths) -> Path:
             stale.unlink()
     model = build_method(method, params)
     views = augmented_views(data.test_images, params)
-    n_views = params.metrics.views
     for path in tqdm(files, desc=f"embed {method}", unit="checkpoint"):
         state = load_checkpoint(path)
         model.load_state_dict(state["model"])
-        evaluation = embed_images(model, data.test_images)
-        probe = embed_images(model, data.probe_images)
-        viewed = embed_images(model, views)
-        arrays = ({f"eval_{k}": v for k, v in evaluation.items()} | {f"probe_{k}": v for k, v in probe.items()}
-                  | {f"views_{k}": v.reshape(-1, n_views, v.shape[1]) for k, v in viewed.items()})
+        arrays = embed_arrays(model, data, views, params.metrics.views)
         save_npz(paths.embedding(method, int(state["epoch"])), **arrays)
     return out_dir

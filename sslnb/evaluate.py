@@ -17,6 +17,7 @@ Columns of the table (one row per method x checkpoint x layer):
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,6 @@ from tqdm.auto import tqdm
 
 from sslnb.config import MetricsConfig, Params
 from sslnb.data import load_dataset
-from sslnb.embed import LAYERS
 from sslnb.io import save_csv, save_json
 from sslnb.metrics import (
     SuiteOptions, clustering_agreement, knn_accuracy, label_free_metrics, linear_probe_accuracy,
@@ -39,13 +39,6 @@ LABEL_FREE = SUITE_COLUMNS + ("ami_backbone_projector",)
 LABEL_BASED = ("ami_c1_gt", "linear_probe_acc", "knn_acc")
 
 
-def cluster_count(cfg: MetricsConfig, classes: list | tuple) -> int:
-    """k of k-means: ``metrics.k``, else the number of classes; an error if neither is known."""
-    if cfg.k is None and not classes:
-        raise ValueError("metrics.k is null but the data set has no classes to count; set metrics.k in params.yaml")
-    return cfg.k if cfg.k is not None else len(classes)
-
-
 def suite_options(cfg: MetricsConfig, k: int) -> SuiteOptions:
     return SuiteOptions(
         k=k, seed=cfg.seed, sample_size=cfg.sample_size, silhouette_pca_dim=cfg.silhouette_pca_dim,
@@ -54,15 +47,24 @@ def suite_options(cfg: MetricsConfig, k: int) -> SuiteOptions:
     )
 
 
-def label_based_metrics(
-    eval_Z: np.ndarray, eval_y: np.ndarray, probe_Z: np.ndarray, probe_y: np.ndarray,
-    clusters: np.ndarray, sample: np.ndarray | None, cfg: MetricsConfig,
-) -> dict[str, float]:
+def probe_metrics(fit_Z: np.ndarray, fit_y: np.ndarray, eval_Z: np.ndarray, eval_y: np.ndarray,
+                  cfg: MetricsConfig, knn_k: int | None = None) -> dict[str, float]:
+    """Linear probe and kNN accuracy: fit on (fit_Z, fit_y), scored on (eval_Z, eval_y)."""
     return {
-        "ami_c1_gt": clustering_agreement(clusters, eval_y if sample is None else eval_y[sample]),
-        "linear_probe_acc": linear_probe_accuracy(probe_Z, probe_y, eval_Z, eval_y, max_iter=cfg.probe_max_iter),
-        "knn_acc": knn_accuracy(probe_Z, probe_y, eval_Z, eval_y, k=cfg.knn_k, temperature=cfg.knn_temperature),
+        "linear_probe_acc": linear_probe_accuracy(fit_Z, fit_y, eval_Z, eval_y, max_iter=cfg.probe_max_iter),
+        "knn_acc": knn_accuracy(fit_Z, fit_y, eval_Z, eval_y, k=cfg.knn_k if knn_k is None else knn_k,
+                                temperature=cfg.knn_temperature),
     }
+
+
+def layers_of(arrays: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """``{layer: {"eval": ..., "probe": ..., "views": ...}}`` from arrays named ``<part>_<layer>``.
+
+    The layers are those with an ``eval_<layer>`` array, in sorted order; probe and views are optional.
+    """
+    layers = sorted(key[len("eval_"):] for key in arrays if key.startswith("eval_"))
+    return {layer: {part: arrays[f"{part}_{layer}"] for part in ("eval", "probe", "views")
+                    if f"{part}_{layer}" in arrays} for layer in layers}
 
 
 def layer_rows(layers: dict[str, dict[str, np.ndarray]], eval_y: np.ndarray | None, probe_y: np.ndarray | None,
@@ -74,11 +76,11 @@ def layer_rows(layers: dict[str, dict[str, np.ndarray]], eval_y: np.ndarray | No
         suite = label_free_metrics(eval_Z, options, views=arrays.get("views"))
         clusterings[layer] = suite.clusters
         values = {"layer": layer, "n_samples": eval_Z.shape[0], "dim": eval_Z.shape[1], **suite.values}
-        if eval_y is not None and "probe" in arrays:
-            values |= label_based_metrics(eval_Z, eval_y, arrays["probe"], probe_y, suite.clusters, suite.sample, cfg)
-        elif eval_y is not None:
-            values |= {"ami_c1_gt": clustering_agreement(suite.clusters, eval_y if suite.sample is None
-                                                         else eval_y[suite.sample])}
+        if eval_y is not None:
+            scored_y = eval_y if suite.sample is None else eval_y[suite.sample]
+            values["ami_c1_gt"] = clustering_agreement(suite.clusters, scored_y)
+            if "probe" in arrays:
+                values |= probe_metrics(arrays["probe"], probe_y, eval_Z, eval_y, cfg)
         rows.append(values)
     # clustering agreement across layers: both clusterings are of the same sampled rows
     across = (clustering_agreement(clusterings["backbone"], clusterings["projector"])
@@ -92,8 +94,7 @@ def evaluate_file(path: Path, method: str, eval_y: np.ndarray | None, probe_y: n
     """Rows of the metrics table for one embedding file (one checkpoint); no labels, no references."""
     epoch = epoch_from_name(path)
     with np.load(path, allow_pickle=False) as stored:
-        layers = {layer: {part: stored[f"{part}_{layer}"] for part in ("eval", "probe", "views")
-                          if f"{part}_{layer}" in stored.files} for layer in LAYERS}
+        layers = layers_of({key: stored[key] for key in stored.files})
     try:
         rows = layer_rows(layers, eval_y, probe_y, suite_options(cfg, k), cfg)
     except ValueError as error:
@@ -108,7 +109,7 @@ def evaluate(params: Params, method: str, paths: ProjectPaths) -> Path:
     if not files:
         raise FileNotFoundError(f"no embeddings in {paths.embeddings(method)}; run the embed stage first")
     cfg = params.metrics
-    k = cluster_count(cfg, data.classes)
+    k = cfg.clusters(data.classes)
     labels = (data.test_labels, data.probe_labels) if data.labelled else (None, None)
     if not data.labelled:
         log.warning("%s: the data set has no labels, so the label-based references (%s) are skipped; "

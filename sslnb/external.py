@@ -20,6 +20,7 @@ the rows and scored on the rest.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -28,10 +29,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sslnb.config import MetricsConfig, Params, params_from_dict
-from sslnb.embed import LAYERS, augmented_views, embed_images
-from sslnb.evaluate import LABEL_BASED, LABEL_FREE, layer_rows, suite_options
+from sslnb.embed import augmented_views, embed_arrays
+from sslnb.evaluate import LABEL_BASED, LABEL_FREE, layer_rows, layers_of, probe_metrics, suite_options
 from sslnb.io import load_checkpoint
-from sslnb.metrics import knn_accuracy, linear_probe_accuracy
 from sslnb.paths import ProjectPaths, epoch_files
 
 FORMATS = (".npy", ".npz", ".parquet")
@@ -55,9 +55,7 @@ def read_embedding_file(path: Path, label_column: str | None = None) -> tuple[di
         with np.load(path, allow_pickle=False) as stored:
             arrays = {key: stored[key] for key in stored.files}
         if any(key.startswith("eval_") for key in arrays):  # sslnb's own embedding files
-            layers = {key[len("eval_"):] for key in arrays if key.startswith("eval_")}
-            return {layer: {part: arrays[f"{part}_{layer}"] for part in ("eval", "probe", "views")
-                            if f"{part}_{layer}" in arrays} for layer in sorted(layers)}, None
+            return layers_of(arrays), None
         layers = {key: {"eval": value} for key, value in arrays.items() if value.ndim == 2}
         if not layers:
             raise ValueError(f"{path} holds no 2-D array; each layer must be an (n_samples, n_features) array")
@@ -104,10 +102,7 @@ def _file_rows(layers: dict[str, dict[str, np.ndarray]], labels: np.ndarray | No
     fit, held_out = _probe_split(len(first), probe_fraction, cfg.seed)
     for row, parts in zip(rows, layers.values()):
         Z = parts["eval"]
-        row["linear_probe_acc"] = linear_probe_accuracy(Z[fit], labels[fit], Z[held_out], labels[held_out],
-                                                        max_iter=cfg.probe_max_iter)
-        row["knn_acc"] = knn_accuracy(Z[fit], labels[fit], Z[held_out], labels[held_out], k=min(cfg.knn_k, len(fit)),
-                                      temperature=cfg.knn_temperature)
+        row |= probe_metrics(Z[fit], labels[fit], Z[held_out], labels[held_out], cfg, knn_k=min(cfg.knn_k, len(fit)))
     return rows
 
 
@@ -159,9 +154,7 @@ def evaluate_checkpoint_folder(folder: Path, paths: ProjectPaths, cfg: MetricsCo
     if not files:
         raise FileNotFoundError(f"no sslnb checkpoints (epoch_*.pt) in {folder}")
     data = load_dataset(paths.dataset)
-    if k is None and not data.classes:
-        raise ValueError("the data set has no classes to count; say how many k-means clusters to use: --k K")
-    k = k if k is not None else len(data.classes)
+    k = dataclasses.replace(cfg, k=k).clusters(data.classes)
     labels = (data.test_labels, data.probe_labels) if data.labelled else (None, None)
     rows = []
     for path in tqdm(files, desc=f"evaluate {folder.name}", unit="checkpoint"):
@@ -169,10 +162,7 @@ def evaluate_checkpoint_folder(folder: Path, paths: ProjectPaths, cfg: MetricsCo
         method, params = params_of_checkpoint(state, cfg)
         model = build_method(method, params)
         model.load_state_dict(state["model"])
-        evaluation, probe = embed_images(model, data.test_images), embed_images(model, data.probe_images)
-        views = embed_images(model, augmented_views(data.test_images, params))
-        layers = {layer: {"eval": evaluation[layer], "probe": probe[layer],
-                          "views": views[layer].reshape(-1, cfg.views, views[layer].shape[1])} for layer in LAYERS}
+        layers = layers_of(embed_arrays(model, data, augmented_views(data.test_images, params), cfg.views))
         rows += [{"method": name or method, "epoch": int(state["epoch"]), **row}
                  for row in layer_rows(layers, *labels, suite_options(cfg, k), cfg)]
     return _tidy(rows)

@@ -2,8 +2,8 @@
 
 After every epoch (and at epoch 0) a :class:`~sslnb.monitor.LabelFreeMonitor` scores the backbone on a
 fixed sample of ``train.monitor_samples`` evaluation images, so ``history.csv`` logs the label-free
-metrics next to the loss as training goes. A checkpoint is written at every milestone epoch in ``train.milestones`` (epoch 0 is the random
-initialisation) and at the last epoch. Each holds the model and optimiser state, the learning-rate
+metrics next to the loss as training goes. A checkpoint is written at every milestone epoch in
+``train.milestones`` (epoch 0 is the random initialisation) and at the last epoch. Each holds the model and optimiser state, the learning-rate
 schedule, the random number generator state, the loss history and the config, so a run killed at any
 point restarts from its last checkpoint and ends with exactly the weights of an uninterrupted run (on
 the CPU, with the same seed).
@@ -35,7 +35,6 @@ from sslnb.data import load_dataset
 from sslnb.device import pick_device
 from sslnb.io import load_checkpoint, save_checkpoint, save_csv
 from sslnb.methods import SSLMethod, build_method
-from sslnb.evaluate import cluster_count
 from sslnb.metrics import embedding_std
 from sslnb.monitor import LabelFreeMonitor
 from sslnb.paths import ProjectPaths, epoch_files
@@ -175,7 +174,7 @@ class Trainer:
     def _monitor(self, data) -> LabelFreeMonitor | None:
         """Label-free metrics of the backbone on a fixed sample of the evaluation set, once per epoch."""
         size = min(self.cfg.monitor_samples, len(data.test_images))
-        k = cluster_count(self.params.metrics, data.classes)
+        k = self.params.metrics.clusters(data.classes)
         if size <= k:
             if self.cfg.monitor_samples:
                 log.info("label-free monitor off: %d evaluation images are too few for k=%d clusters", size, k)
