@@ -17,7 +17,7 @@ help:
 	@echo "make run     set up and run the whole pipeline on the default profile (params.yaml)"
 	@echo "make test    set up and run the tests (a tiny profile of the same pipeline)"
 	@echo "make data    install Debian's $(FASHION_MNIST_PKG) if possible"
-	@echo "make report  re-render the HTML reports from the executed notebooks"
+	@echo "make report  build reports/index.html (runs whatever it needs that is out of date)"
 	@echo "make clean   remove the virtual environment"
 
 # Reinstall whenever the dependency list changes. torch/torchvision are not pinned: pip picks the
@@ -51,14 +51,14 @@ run: setup data
 	@echo
 	@echo "Figures:        $(CURDIR)/figures/"
 	@echo "Tables:         $(CURDIR)/reports/tables/"
-	@echo "Report (HTML):  $(CURDIR)/reports/"; ls -1 reports/*.html | sed 's/^/                  /'
-	@echo "Metrics:        dvc metrics show"
+	@echo "Report (HTML):  $(CURDIR)/reports/index.html"
+	@echo "Metrics, plots: dvc metrics show; dvc plots show"
 
 test: setup
 	$(BIN)/python -m pytest
 
 report: setup
-	dvc repro --glob 'render@*'
+	dvc repro report
 
 clean:
 	rm -rf $(VENV)

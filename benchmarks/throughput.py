@@ -11,7 +11,6 @@ It needs data/processed/dataset.npz (run `dvc repro prepare` first).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path

@@ -16,8 +16,11 @@ stages, in pipeline order (dvc repro runs them for you):
   python -m sslnb prepare                  write data/processed/dataset.npz from Fashion-MNIST
   python -m sslnb train --method simclr    train, writing data/checkpoints/simclr/epoch_XXXX.pt
   python -m sslnb embed --method simclr    embed eval + probe sets: data/embeddings/simclr/epoch_XXXX.npz
-  python -m sslnb evaluate --method simclr metrics table data/metrics/simclr.csv (+ _final.json)
+  python -m sslnb evaluate --method simclr metrics table data/metrics/simclr.csv
+  python -m sslnb tsne --method simclr     t-SNE maps at the first, middle and last milestone: data/tsne/simclr.npz
+  python -m sslnb summarize                reports/summary.json (dvc metrics) and reports/plots/ (dvc plots)
   python -m sslnb notebook notebooks/progression.ipynb reports/notebooks/progression_simclr.ipynb -p method simclr
+  python -m sslnb report                   reports/index.html: links every rendered notebook, embeds the figures
 
 bring your own embeddings or checkpoints (the same tidy table, see `sslnb evaluate --help`):
   python -m sslnb evaluate runs/emb/epoch_*.npy --k 10 --out my_metrics.csv
@@ -90,6 +93,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--label-column", help="parquet inputs: the column that holds the labels")
     evaluate.add_argument("--probe-fraction", type=float, default=0.5,
                           help="with labels and no probe set: share of rows that fits the probes (default 0.5)")
+    commands.add_parser("tsne", parents=[with_method],
+                        help="openTSNE maps of the evaluation set at the first, middle and last milestone")
+    commands.add_parser("summarize", parents=[common],
+                        help="reports/summary.json and reports/plots/ from every metrics table")
+    commands.add_parser("report", parents=[common],
+                        help="reports/index.html from the rendered notebooks, figures and tables")
     notebook = commands.add_parser(
         "notebook", parents=[common], help="execute a parameterised notebook with papermill (atomic output)")
     notebook.add_argument("notebook", type=Path, help="the notebook to run, e.g. notebooks/progression.ipynb")
@@ -160,6 +169,19 @@ def main(argv: list[str] | None = None) -> int:
             from sslnb.embed import embed
 
             out = embed(params, args.method, paths)
+        elif args.command == "tsne":
+            from sslnb.tsne import tsne
+
+            params.method(args.method)  # an unknown method is a clear error before any work
+            out = tsne(params, args.method, paths)
+        elif args.command == "summarize":
+            from sslnb.summary import summarize
+
+            out = summarize(paths)
+        elif args.command == "report":
+            from sslnb.report import build_index
+
+            out = build_index(paths, params)
         else:
             out = _evaluate(args, params, paths)
     except (ValueError, FileNotFoundError, FloatingPointError) as error:

@@ -83,6 +83,7 @@ class MetricsConfig:
     knn_k: int = 20
     knn_temperature: float = 0.07
     probe_max_iter: int = 1000
+    outlier_z: float = 6.0  # a sample is outlying beyond this robust z-score (sslnb.metrics.outliers)
 
     def clusters(self, classes: list | tuple) -> int:
         """k of k-means: ``k``, else the number of classes; an error if neither is known."""
@@ -90,6 +91,26 @@ class MetricsConfig:
             raise ValueError("metrics.k is null but the data set has no classes to count; "
                              "set metrics.k in params.yaml (sslnb evaluate: --k K)")
         return self.k if self.k is not None else len(classes)
+
+
+@dataclass(frozen=True)
+class TsneConfig:
+    samples: int = 2000  # evaluation images per map (a seeded subset; t-SNE is O(N log N) per iteration)
+    perplexity: float = 30.0
+    n_iter: int = 500  # optimisation iterations after openTSNE's 250 early-exaggeration ones
+    layer: str = "backbone"  # which embedding to map
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """Settings of the analysis notebooks, passed to them by dvc.yaml with papermill's -p."""
+
+    warmup_fraction: float = 0.25  # "late training": the checkpoints after this fraction of the epochs
+    n_boot: int = 1000  # bootstrap resamples of the checkpoints for the 95% intervals
+    strong: float = 0.7  # |rho| the findings call a strong correlation
+    trend: float = 0.3  # |Kendall tau| of epoch vs entropy the findings call a trend
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,8 @@ class Params:
     augment: AugmentConfig = AugmentConfig()
     train: TrainConfig = TrainConfig()
     metrics: MetricsConfig = MetricsConfig()
+    tsne: TsneConfig = TsneConfig()
+    analysis: AnalysisConfig = AnalysisConfig()
     report: dict[str, Any] = field(default_factory=dict)
 
     def method(self, name: str) -> dict[str, Any]:
@@ -135,6 +158,8 @@ _SECTIONS = {
     "augment": AugmentConfig,
     "train": TrainConfig,
     "metrics": MetricsConfig,
+    "tsne": TsneConfig,
+    "analysis": AnalysisConfig,
 }
 
 
@@ -187,8 +212,14 @@ def _validate(params: Params) -> None:
             f"data.train_size ({data.train_size}) is smaller than train.batch_size ({train.batch_size}); "
             "lower the batch size"
         )
+    if params.tsne.samples < 10:
+        raise ValueError(f"tsne.samples must be at least 10, got {params.tsne.samples}")
+    if not 0 <= params.analysis.warmup_fraction < 1:
+        raise ValueError(f"analysis.warmup_fraction must be in [0, 1), got {params.analysis.warmup_fraction}")
     metrics = params.metrics
     if metrics.views < 2:
         raise ValueError(f"metrics.views must be at least 2 (alignment compares two views), got {metrics.views}")
+    if not metrics.outlier_z > 0:
+        raise ValueError(f"metrics.outlier_z must be a positive robust z-score, got {metrics.outlier_z}")
     if metrics.view_samples < 2:
         raise ValueError(f"metrics.view_samples must be at least 2, got {metrics.view_samples}")

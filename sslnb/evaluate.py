@@ -11,7 +11,12 @@ Columns of the table (one row per method x checkpoint x layer):
   ``rankme``, ``alpha_req`` with ``alpha_req_r2``, ``stable_rank``, ``nesum``, ``self_cluster``,
   ``embedding_std`` (collapse), and from augmented views ``alignment``, ``uniformity`` and ``lidar``;
 - label-based references: ``ami_c1_gt`` (C1 against the classes), ``linear_probe_acc`` and ``knn_acc``
-  (fit on the probe subset's features of the same layer, scored on the evaluation set).
+  (fit on the probe subset's features of the same layer, scored on the evaluation set);
+- diagnostics, not quality metrics: ``outlier_fraction`` (share of samples whose robust z-score of the
+  distance to the median embedding exceeds ``metrics.outlier_z``) and ``outlier_max_z`` (see
+  :mod:`sslnb.metrics.outliers`); a checkpoint with ``outlier_fraction > 0`` is an outlier milestone.
+
+The pipeline's tables also carry ``dataset`` (``data.name``), so tables of several data sets concatenate.
 """
 
 from __future__ import annotations
@@ -24,19 +29,19 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from sslnb.columns import DIAGNOSTIC, LABEL_BASED, LABEL_FREE
 from sslnb.config import MetricsConfig, Params
 from sslnb.data import load_dataset
-from sslnb.io import save_csv, save_json
+from sslnb.io import save_csv
 from sslnb.metrics import (
-    SuiteOptions, clustering_agreement, knn_accuracy, label_free_metrics, linear_probe_accuracy,
+    CollapsedEmbeddingsError, SuiteOptions, clustering_agreement, knn_accuracy, label_free_metrics,
+    linear_probe_accuracy,
 )
-from sslnb.metrics.suite import LABEL_FREE as SUITE_COLUMNS
+from sslnb.metrics.outliers import outlier_summary
 from sslnb.paths import ProjectPaths, epoch_files, epoch_from_name
 
 log = logging.getLogger(__name__)
 
-LABEL_FREE = SUITE_COLUMNS + ("ami_backbone_projector",)
-LABEL_BASED = ("ami_c1_gt", "linear_probe_acc", "knn_acc")
 
 
 def suite_options(cfg: MetricsConfig, k: int) -> SuiteOptions:
@@ -75,7 +80,8 @@ def layer_rows(layers: dict[str, dict[str, np.ndarray]], eval_y: np.ndarray | No
         eval_Z = arrays["eval"]
         suite = label_free_metrics(eval_Z, options, views=arrays.get("views"))
         clusterings[layer] = suite.clusters
-        values = {"layer": layer, "n_samples": eval_Z.shape[0], "dim": eval_Z.shape[1], **suite.values}
+        values = {"layer": layer, "n_samples": eval_Z.shape[0], "dim": eval_Z.shape[1], **suite.values,
+                  **_outliers(eval_Z, cfg.outlier_z)}
         if eval_y is not None:
             scored_y = eval_y if suite.sample is None else eval_y[suite.sample]
             values["ami_c1_gt"] = clustering_agreement(suite.clusters, scored_y)
@@ -85,8 +91,16 @@ def layer_rows(layers: dict[str, dict[str, np.ndarray]], eval_y: np.ndarray | No
     # clustering agreement across layers: both clusterings are of the same sampled rows
     across = (clustering_agreement(clusterings["backbone"], clusterings["projector"])
               if {"backbone", "projector"} <= set(clusterings) else float("nan"))
-    columns = LABEL_FREE + LABEL_BASED
+    columns = LABEL_FREE + LABEL_BASED + DIAGNOSTIC
     return [{**dict.fromkeys(columns, float("nan")), **row, "ami_backbone_projector": across} for row in rows]
+
+
+def _outliers(Z: np.ndarray, threshold: float) -> dict[str, float]:
+    try:
+        return outlier_summary(Z, threshold)
+    except CollapsedEmbeddingsError as error:
+        log.warning("%s; outlier columns left NaN", error)
+        return dict.fromkeys(DIAGNOSTIC, float("nan"))
 
 
 def evaluate_file(path: Path, method: str, eval_y: np.ndarray | None, probe_y: np.ndarray | None,
@@ -103,7 +117,7 @@ def evaluate_file(path: Path, method: str, eval_y: np.ndarray | None, probe_y: n
 
 
 def evaluate(params: Params, method: str, paths: ProjectPaths) -> Path:
-    """Compute the metrics table of ``method`` and the DVC metrics JSON of its last checkpoint."""
+    """Compute the metrics table of ``method`` (the summarize stage turns all tables into DVC metrics)."""
     data = load_dataset(paths.dataset)
     files = epoch_files(paths.embeddings(method), ".npz")
     if not files:
@@ -118,11 +132,6 @@ def evaluate(params: Params, method: str, paths: ProjectPaths) -> Path:
     for path in tqdm(files, desc=f"metrics {method}", unit="checkpoint"):
         rows += evaluate_file(path, method, *labels, cfg, k)
     table = pd.DataFrame(rows)
+    table.insert(1, "dataset", params.data.name)
     save_csv(table, paths.metrics_table(method))  # written only once everything succeeded
-    last = table[table.epoch == table.epoch.max()]
-    save_json(
-        {row.layer: {c: float(getattr(row, c)) for c in LABEL_FREE + LABEL_BASED if np.isfinite(getattr(row, c))}
-         | {"epoch": int(row.epoch)} for row in last.itertuples()},
-        paths.final_metrics(method),
-    )
     return paths.metrics_table(method)

@@ -28,9 +28,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from sslnb.columns import DIAGNOSTIC, LABEL_BASED, LABEL_FREE
 from sslnb.config import MetricsConfig, Params, params_from_dict
 from sslnb.embed import augmented_views, embed_arrays
-from sslnb.evaluate import LABEL_BASED, LABEL_FREE, layer_rows, layers_of, probe_metrics, suite_options
+from sslnb.evaluate import layer_rows, layers_of, probe_metrics, suite_options
 from sslnb.io import load_checkpoint
 from sslnb.paths import ProjectPaths, epoch_files
 
@@ -129,7 +130,9 @@ def evaluate_files(files: list[Path], method: str, cfg: MetricsConfig, k: int | 
 
 
 def _tidy(rows: list[dict]) -> pd.DataFrame:
-    columns = ["method", "epoch", "layer", "n_samples", "dim", *LABEL_FREE, *LABEL_BASED]
+    """The pipeline's column order; ``dataset`` only where known (sslnb checkpoints record it)."""
+    known = ["dataset"] if rows and "dataset" in rows[0] else []
+    columns = ["method", *known, "epoch", "layer", "n_samples", "dim", *LABEL_FREE, *LABEL_BASED, *DIAGNOSTIC]
     return pd.DataFrame(rows).reindex(columns=columns)
 
 
@@ -163,6 +166,6 @@ def evaluate_checkpoint_folder(folder: Path, paths: ProjectPaths, cfg: MetricsCo
         model = build_method(method, params)
         model.load_state_dict(state["model"])
         layers = layers_of(embed_arrays(model, data, augmented_views(data.test_images, params), cfg.views))
-        rows += [{"method": name or method, "epoch": int(state["epoch"]), **row}
+        rows += [{"method": name or method, "dataset": params.data.name, "epoch": int(state["epoch"]), **row}
                  for row in layer_rows(layers, *labels, suite_options(cfg, k), cfg)]
     return _tidy(rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -17,7 +18,6 @@ from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
-import torch
 
 
 @contextlib.contextmanager
@@ -38,6 +38,21 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty temporary folder next to ``path``; it replaces ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def save_json(obj: Any, path: str | os.PathLike) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
@@ -46,6 +61,17 @@ def save_json(obj: Any, path: str | os.PathLike) -> None:
 def save_csv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)
+
+
+def save_table(frame: pd.DataFrame, stem: str | os.PathLike, float_digits: int = 3) -> list[Path]:
+    """Write ``frame`` as ``<stem>.csv`` (full precision), ``<stem>.md`` and ``<stem>.tex`` (rounded)."""
+    stem = Path(stem)
+    save_csv(frame, stem.with_suffix(".csv"))
+    with atomic_path(stem.with_suffix(".md")) as tmp:
+        tmp.write_text(frame.to_markdown(index=False, floatfmt=f".{float_digits}f") + "\n")
+    with atomic_path(stem.with_suffix(".tex")) as tmp:
+        tmp.write_text(frame.to_latex(index=False, float_format=f"%.{float_digits}f", escape=True))
+    return [stem.with_suffix(suffix) for suffix in (".csv", ".md", ".tex")]
 
 
 def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
@@ -64,6 +90,8 @@ def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
 
 def save_checkpoint(state: dict, path: str | os.PathLike) -> None:
     with atomic_path(path) as tmp:
+        import torch  # here, so that notebooks writing tables and figures need not import torch
+
         torch.save(state, tmp)
 
 
@@ -77,6 +105,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist; run the train stage first (dvc repro train)")
     try:
+        import torch
+
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises RuntimeError, EOFError, UnpicklingError... for bad files
         raise ValueError(

@@ -49,13 +49,22 @@ class ProjectPaths:
     def embedding(self, method: str, epoch: int) -> Path:
         return self.embeddings(method) / f"epoch_{epoch:04d}.npz"
 
+    def metrics_tables(self) -> list[Path]:
+        """The metrics tables present, one per method, sorted by name."""
+        return sorted(self.metrics_folder.glob("*.csv"))
+
     def metrics_table(self, method: str) -> Path:
         """Tidy per-checkpoint table: one row per checkpoint x layer, one column per metric."""
-        return self.root / "data" / "metrics" / f"{method}.csv"
+        return self.metrics_folder / f"{method}.csv"
 
-    def final_metrics(self, method: str) -> Path:
-        """DVC ``metrics`` JSON of the last checkpoint."""
-        return self.root / "data" / "metrics" / f"{method}_final.json"
+    @property
+    def metrics_folder(self) -> Path:
+        """Every method's metrics table: what the summary and the analysis notebooks read."""
+        return self.root / "data" / "metrics"
+
+    def tsne(self, method: str) -> Path:
+        """t-SNE coordinates of the evaluation set at the first, middle and last milestone."""
+        return self.root / "data" / "tsne" / f"{method}.npz"
 
     # -- analysis outputs -------------------------------------------------------------------
     @property
@@ -73,6 +82,29 @@ class ProjectPaths:
     @property
     def executed_notebooks(self) -> Path:
         return self.reports / "notebooks"
+
+    @property
+    def rendered(self) -> Path:
+        """HTML of the executed notebooks, code hidden; linked from the report's index."""
+        return self.reports / "html"
+
+    @property
+    def index(self) -> Path:
+        return self.reports / "index.html"
+
+    @property
+    def summary(self) -> Path:
+        """DVC ``metrics`` file: the run's headline numbers."""
+        return self.reports / "summary.json"
+
+    @property
+    def findings(self) -> Path:
+        return self.reports / "findings.json"
+
+    @property
+    def plots(self) -> Path:
+        """DVC ``plots`` files: one CSV per metric with columns epoch, method, <metric>."""
+        return self.reports / "plots"
 
 
 def epoch_from_name(path: Path) -> int:

@@ -1,52 +1,242 @@
-"""Figures drawn from the metrics tables. Functions return the figure; :func:`save_figure` writes it."""
+"""Figures drawn from the metrics tables. Functions return the figure; :func:`save_figure` writes it.
+
+Outlier milestones (checkpoints with ``outlier_fraction > 0``, see :mod:`sslnb.metrics.outliers`) are
+drawn in :data:`OUTLIER_COLOUR` wherever checkpoints are points.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Sequence
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
+import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
 
 from sslnb.io import atomic_path
 
+OUTLIER_COLOUR = "#d62728"
 LABELS = {
     "entropy_kl_bits": "entropy H(Z), kNN estimator [bits]",
-    "entropy_gaussian_bits": "entropy H(Z), Gaussian estimator [bits]",
+    "entropy_gaussian_bits": "entropy H(Z), Gaussian [bits]",
+    "entropy_binned_bits": "entropy H(Z), binned [bits]",
     "silhouette": "silhouette S of k-means C1",
+    "silhouette_pca": "silhouette of C1 in PCA space",
     "ami_c1_c2": "AMI(C1; C2)",
     "ami_c1_gt": "AMI(C1; C_GT)",
+    "ami_backbone_projector": "AMI(C1 backbone; C1 projector)",
+    "rankme": "RankMe",
+    "alpha_req": "alpha-ReQ",
+    "alpha_req_r2": "alpha-ReQ fit R²",
+    "stable_rank": "stable rank",
+    "nesum": "NESum",
+    "self_cluster": "SelfCluster",
+    "embedding_std": "std of normalised embedding",
+    "alignment": "alignment",
+    "uniformity": "uniformity",
+    "lidar": "LiDAR",
     "linear_probe_acc": "linear-probe accuracy",
     "knn_acc": "kNN accuracy",
+    "outlier_fraction": "share of outlying samples",
+    "outlier_max_z": "largest robust z-score",
 }
 
 
-def entropy_progression(table: pd.DataFrame, method: str, metric: str = "entropy_kl_bits") -> plt.Figure:
-    """Entropy against epoch for each layer of ``method``, beside the backbone's probe accuracies if labelled."""
+def label(metric: str) -> str:
+    return LABELS.get(metric, metric)
+
+
+def _integer_epochs(ax: plt.Axes) -> None:
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+
+
+def _mark_outliers(ax: plt.Axes, rows: pd.DataFrame, metric: str) -> None:
+    flagged = rows[rows["outlier_fraction"] > 0] if "outlier_fraction" in rows else rows.iloc[:0]
+    if not flagged.empty:
+        ax.scatter(flagged.epoch, flagged[metric], s=70, facecolors="none", edgecolors=OUTLIER_COLOUR,
+                   linewidths=1.8, zorder=5, label="outlier milestone")
+
+
+def _method_rows(table: pd.DataFrame, method: str) -> pd.DataFrame:
     rows = table[table.method == method].sort_values("epoch")
     if rows.empty:
-        raise ValueError(f"the metrics table has no rows for method {method!r}")
+        raise ValueError(f"the metrics table has no rows for method {method!r} (has: {sorted(set(table.method))})")
+    return rows
+
+
+def _references(ax: plt.Axes, rows: pd.DataFrame, method: str) -> None:
+    probe = rows[rows.layer == "backbone"]
+    ax.plot(probe.epoch, probe.linear_probe_acc, marker="o", label="linear probe")
+    ax.plot(probe.epoch, probe.knn_acc, marker="s", label="kNN")
+    ax.set(title=f"{method}: label-based references (backbone)", xlabel="epoch", ylabel="test accuracy")
+    ax.legend(fontsize=8)
+    _integer_epochs(ax)
+
+
+def entropy_progression(table: pd.DataFrame, method: str, metric: str = "entropy_kl_bits") -> plt.Figure:
+    """Entropy against epoch per layer, outlier milestones circled, beside the probe accuracies if labelled.
+
+    The analogue of the study's entropy progression plots (its Figures 2-4).
+    """
+    rows = _method_rows(table, method)
     labelled = rows["linear_probe_acc"].notna().any()
     fig, axes = plt.subplots(1, 2 if labelled else 1, figsize=(10 if labelled else 5.5, 3.8),
                              constrained_layout=True, squeeze=False)
     left = axes[0, 0]
-    sns.lineplot(data=rows, x="epoch", y=metric, hue="layer", marker="o", ax=left)
-    left.set(title=f"{method}: embedding entropy", ylabel=LABELS.get(metric, metric))
+    for layer, group in rows.groupby("layer", sort=True):
+        left.plot(group.epoch, group[metric], marker="o", label=layer)
+        _mark_outliers(left, group, metric)
+    handles, names = left.get_legend_handles_labels()
+    unique = dict(zip(names, handles))
+    left.legend(unique.values(), unique.keys(), fontsize=8)
+    left.set(title=f"{method}: embedding entropy", xlabel="epoch", ylabel=label(metric))
+    _integer_epochs(left)
     if labelled:  # without labels there is no reference to draw
-        right = axes[0, 1]
-        probe = rows[rows.layer == "backbone"]
-        sns.lineplot(data=probe, x="epoch", y="linear_probe_acc", marker="o", ax=right, label="linear probe")
-        sns.lineplot(data=probe, x="epoch", y="knn_acc", marker="s", ax=right, label="kNN")
-        right.set(title=f"{method}: label-based references (backbone)", ylabel="test accuracy")
-    for ax in axes.ravel():
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+        _references(axes[0, 1], rows, method)
     return fig
 
 
-def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 120) -> Path:
-    """Write ``fig`` atomically; the format follows the file extension."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=path.suffix.lstrip("."), dpi=dpi)
-    return path
+def progression_grid(table: pd.DataFrame, method: str, metrics: Sequence[str], columns: int = 4) -> plt.Figure:
+    """Every metric against epoch (one panel each, a line per layer), the probe accuracies first."""
+    rows = _method_rows(table, method)
+    labelled = rows["linear_probe_acc"].notna().any()
+    panels = (["references"] if labelled else []) + [m for m in metrics if rows[m].notna().any()]
+    n_rows = math.ceil(len(panels) / columns)
+    fig, axes = plt.subplots(n_rows, columns, figsize=(3.6 * columns, 2.8 * n_rows), constrained_layout=True,
+                             squeeze=False)
+    for ax, panel in zip(axes.ravel(), panels):
+        if panel == "references":
+            _references(ax, rows, method)
+            ax.set_title("linear probe and kNN (backbone)", fontsize=10)
+            continue
+        for layer, group in rows.groupby("layer", sort=True):
+            ax.plot(group.epoch, group[panel], marker=".", label=layer)
+            _mark_outliers(ax, group, panel)
+        ax.set_title(label(panel), fontsize=10)
+        ax.set_xlabel("epoch")
+        _integer_epochs(ax)
+    for ax in axes.ravel()[len(panels):]:
+        ax.axis("off")
+    handles, names = axes.ravel()[1 if labelled else 0].get_legend_handles_labels()
+    unique = dict(zip(names, handles))
+    fig.legend(unique.values(), unique.keys(), loc="outside lower center", ncol=len(unique))
+    fig.suptitle(f"{method}: every metric against epoch")
+    return fig
+
+
+def correlation_heatmap(correlations: pd.DataFrame, statistic: str = "spearman") -> plt.Figure:
+    """Heatmap of ``statistic`` (metric x method/layer), one panel per window (all checkpoints, late training)."""
+    rows = correlations[correlations.statistic == statistic].copy()
+    if rows.empty:
+        raise ValueError(f"no {statistic} correlations to draw")
+    rows["group"] = rows.method + " / " + rows.layer
+    windows = list(dict.fromkeys(rows.window))
+    metrics = list(dict.fromkeys(rows.metric))
+    fig, axes = plt.subplots(1, len(windows), figsize=(1.1 * rows.group.nunique() * len(windows) + 3,
+                                                       0.38 * len(metrics) + 2), constrained_layout=True,
+                             squeeze=False)
+    for ax, window in zip(axes.ravel(), windows):
+        grid = rows[rows.window == window].pivot(index="metric", columns="group", values="value").reindex(metrics)
+        sns.heatmap(grid, vmin=-1, vmax=1, cmap="vlag", annot=True, fmt=".2f", annot_kws={"fontsize": 7},
+                    cbar=ax is axes.ravel()[-1], ax=ax)
+        ax.set(title=f"{statistic} with linear probe: {window}", xlabel="", ylabel="")
+        ax.set_yticklabels([label(m) for m in grid.index], fontsize=8)
+    return fig
+
+
+def scatter_grid(table: pd.DataFrame, metrics: Sequence[str], reference: str = "reference",
+                 layer: str = "backbone") -> plt.Figure:
+    """Each metric (rows) against ``reference`` accuracy, one panel per method (columns), colour = epoch."""
+    rows = table[table.layer == layer]
+    methods = sorted(set(rows.method))
+    metrics = [m for m in metrics if rows[m].notna().any()]
+    fig, axes = plt.subplots(len(metrics), len(methods), figsize=(3.2 * len(methods), 2.6 * len(metrics)),
+                             constrained_layout=True, squeeze=False)
+    norm = plt.Normalize(rows.epoch.min(), rows.epoch.max())
+    for i, metric in enumerate(metrics):
+        for j, method in enumerate(methods):
+            ax = axes[i, j]
+            group = rows[rows.method == method].sort_values("epoch")
+            ax.plot(group[metric], group[reference], color="0.8", zorder=1)  # the training path
+            ax.scatter(group[metric], group[reference], c=group.epoch, cmap="viridis", norm=norm, zorder=2,
+                       edgecolors=np.where(group.get("outlier_fraction", 0) > 0, OUTLIER_COLOUR, "none"))
+            if i == 0:
+                ax.set_title(method)
+            ax.set_xlabel(label(metric), fontsize=8)
+            if j == 0:
+                ax.set_ylabel("linear-probe acc.", fontsize=8)
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=axes, label="epoch", shrink=0.3)
+    fig.suptitle(f"label-free metrics against linear-probe accuracy ({layer}); red edge: outlier milestone")
+    return fig
+
+
+def tsne_grid(maps: dict[str, np.ndarray], method: str) -> plt.Figure:
+    """Rows: milestones; columns: the same map coloured by class and by k-means cluster."""
+    epochs, coords = maps["epochs"], maps["coords"]
+    classes = [str(c) for c in maps["classes"]]
+    fig, axes = plt.subplots(len(epochs), 2, figsize=(9, 4.2 * len(epochs)), constrained_layout=True,
+                             squeeze=False)
+    palette = plt.get_cmap("tab10" if max(len(classes), maps["clusters"].max() + 1) <= 10 else "tab20")
+    for row, epoch in enumerate(epochs):
+        for col, (colours, what) in enumerate(((maps["labels"], "class"), (maps["clusters"][row], "k-means C1"))):
+            ax = axes[row, col]
+            ax.scatter(coords[row, :, 0], coords[row, :, 1], c=palette(np.asarray(colours) % palette.N), s=3,
+                       linewidths=0, rasterized=True)
+            ax.set(title=f"{method}, epoch {int(epoch)}: {what}", xticks=[], yticks=[])
+    if classes:
+        handles = [plt.Line2D([], [], marker="o", ls="", color=palette(i % palette.N), label=c)
+                   for i, c in enumerate(classes)]
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(classes), 5), fontsize=8,
+                   title="class (left column); cluster colours are arbitrary ids")
+    return fig
+
+
+def regret_heatmap(regret: pd.DataFrame) -> plt.Figure:
+    """Checkpoint-selection regret (points) per metric x method/layer, with the last checkpoint's for scale."""
+    rows = regret.assign(group=regret.method + " / " + regret.layer)
+    grid = rows.pivot(index="metric", columns="group", values="regret")
+    last = rows.drop_duplicates("group").set_index("group").last_regret
+    grid.loc["(last checkpoint)"] = last
+    fig, ax = plt.subplots(figsize=(1.1 * grid.shape[1] + 3, 0.38 * grid.shape[0] + 1.5), constrained_layout=True)
+    sns.heatmap(grid, cmap="rocket_r", vmin=0, annot=True, fmt=".1f", annot_kws={"fontsize": 7}, ax=ax,
+                cbar_kws={"label": "regret [accuracy points]"})
+    ax.set(title="checkpoint-selection regret: best probe accuracy minus the chosen checkpoint's", xlabel="",
+           ylabel="")
+    return fig
+
+
+def save_figure(fig: plt.Figure, stem: str | Path, dpi: int = 100, formats: Sequence[str] = ("png", "svg"),
+                show: bool = True) -> list[Path]:
+    """Write ``fig`` atomically as ``<stem>.png`` and ``<stem>.svg``, then show the PNG and close ``fig``.
+
+    The layout is solved once and frozen, and the notebook shows the saved PNG instead of drawing the
+    figure again: with dozens of panels, every layout pass and draw costs seconds.
+    """
+    stem = Path(stem)
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+        fig.set_layout_engine("none")
+    written = []
+    for fmt in formats:
+        path = stem.with_suffix(f".{fmt}")
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=dpi)
+        written.append(path)
+    plt.close(fig)
+    if show and "png" in formats:
+        _display_png(stem.with_suffix(".png"))
+    return written
+
+
+def _display_png(path: Path) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:  # plain Python: nothing to show
+        return
+    if get_ipython() is not None:
+        display(Image(filename=str(path)))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from sslnb.data.download import torchvision_download
 from sslnb.data.idx import read_idx

@@ -8,7 +8,6 @@ Options of a method come from ``methods.<name>`` in params.yaml: the keyword arg
 from __future__ import annotations
 
 import inspect
-from typing import Any
 
 from sslnb.config import Params
 from sslnb.methods.base import SSLMethod

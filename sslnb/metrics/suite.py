@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from sslnb.columns import SUITE
 from sslnb.metrics._checks import CollapsedEmbeddingsError, check_embeddings, check_positive_int
 from sslnb.metrics.alignment_uniformity import alignment, uniformity_of_views
 from sslnb.metrics.alpha_req import alpha_req
@@ -38,13 +39,7 @@ from sslnb.metrics.stable_rank import stable_rank
 
 log = logging.getLogger(__name__)
 
-EMBEDDING_ONLY = (
-    "silhouette", "silhouette_pca", "ami_c1_c2", "entropy_kl_bits", "entropy_gaussian_bits",
-    "entropy_binned_bits", "rankme", "alpha_req", "alpha_req_r2", "stable_rank", "nesum", "self_cluster",
-    "embedding_std",
-)
-NEED_VIEWS = ("alignment", "uniformity", "lidar")
-LABEL_FREE = EMBEDDING_ONLY + NEED_VIEWS
+LABEL_FREE = SUITE
 LN2 = math.log(2)
 
 

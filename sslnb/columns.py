@@ -1,0 +1,16 @@
+"""The columns of a metrics table, by kind. Light on purpose: notebooks import it without torch.
+
+One row of the table is one method x checkpoint x layer (see :mod:`sslnb.evaluate`).
+"""
+
+# Label-free metrics that need only the evaluation embeddings, then those that need augmented views.
+EMBEDDING_ONLY = (
+    "silhouette", "silhouette_pca", "ami_c1_c2", "entropy_kl_bits", "entropy_gaussian_bits",
+    "entropy_binned_bits", "rankme", "alpha_req", "alpha_req_r2", "stable_rank", "nesum", "self_cluster",
+    "embedding_std",
+)
+NEED_VIEWS = ("alignment", "uniformity", "lidar")
+SUITE = EMBEDDING_ONLY + NEED_VIEWS  # what sslnb.metrics.label_free_metrics returns
+LABEL_FREE = SUITE + ("ami_backbone_projector",)  # + agreement of the backbone's and projector's clusterings
+LABEL_BASED = ("ami_c1_gt", "linear_probe_acc", "knn_acc")
+DIAGNOSTIC = ("outlier_fraction", "outlier_max_z")  # outlying samples; not quality metrics
