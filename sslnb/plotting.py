@@ -223,8 +223,9 @@ def save_figure(fig: plt.Figure, stem: str | Path, dpi: int = 100, formats: Sequ
     written = []
     for fmt in formats:
         path = stem.with_suffix(f".{fmt}")
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=dpi)
+        metadata = {"Date": None} if fmt in ("svg", "pdf") else None  # no timestamp: same data, same bytes
+        with atomic_path(path) as tmp, plt.rc_context({"svg.hashsalt": "sslnb"}):  # stable SVG element ids
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
         written.append(path)
     plt.close(fig)
     if show and "png" in formats:

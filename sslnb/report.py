@@ -45,7 +45,8 @@ figcaption { color: #555; font-size: 0.9em; } .holds { color: #1a7f37; } .fails 
 
 
 def _notebook_kind(name: str) -> str:
-    return name.split("_", 1)[0]
+    """The notebook a rendered page or a figure comes from: ``progression`` for ``entropy_progression_simclr``."""
+    return "progression" if "progression" in name else name.split("_", 1)[0]
 
 
 def _rank(name: str) -> tuple[int, str]:
@@ -96,13 +97,34 @@ def _figure(path: Path) -> str:
             f'(also <code>figures/{html.escape(path.stem)}.svg</code>)</figcaption></figure>')
 
 
+def _figures_section(figures: list[Path]) -> str:
+    """The figures under one heading per notebook, in the notebooks' order."""
+    def page(figure: Path) -> str:
+        return _page_of(_notebook_kind(figure.stem), figure.stem)
+
+    parts, current = [], None
+    for figure in sorted(figures, key=lambda f: (_rank(page(f)), f.stem)):
+        if page(figure) != current:
+            current = page(figure)
+            parts.append(f'<h3>{html.escape(current)} (<a href="html/{html.escape(current)}.html">notebook</a>)</h3>')
+        parts.append(_figure(figure))
+    return "\n".join(parts)
+
+
+def _page_of(kind: str, stem: str) -> str:
+    """The rendered page a figure belongs to: per-method notebooks end in the method's name."""
+    if kind in ("progression", "tsne"):
+        return f"{kind}_{stem.rsplit('_', 1)[-1]}"
+    return kind
+
+
 def build_index(paths: ProjectPaths, params: Params) -> Path:
     """Write ``reports/index.html`` from what the pipeline produced; an error if nothing was rendered."""
     pages = sorted(paths.rendered.glob("*.html"), key=lambda p: _rank(p.stem))
     if not pages:
         raise FileNotFoundError(f"no rendered notebooks in {paths.rendered}; run the render stages (dvc repro)")
-    figures = sorted(paths.figures.glob("*.png"), key=lambda p: (_rank(p.stem), p.stem))
-    tables = sorted(paths.tables.glob("*.*"))
+    figures = list(paths.figures.glob("*.png"))
+    tables = sorted(p for p in paths.tables.glob("*.*") if not p.name.startswith("."))
     notebook_items = "\n".join(
         f'<li><a href="{page.relative_to(paths.reports).as_posix()}">{html.escape(page.stem)}</a> — '
         f'{html.escape(NOTEBOOKS.get(_notebook_kind(page.stem), ""))}</li>' for page in pages)
@@ -119,13 +141,13 @@ def build_index(paths: ProjectPaths, params: Params) -> Path:
 <h2>Findings of Xu, Lowe &amp; Trappenberg (2022) in this run</h2>
 {_findings_section(paths.findings)}
 <h2>Last checkpoint, backbone</h2>
-{_summary_section(paths.summary)}
+<div style="overflow-x: auto">{_summary_section(paths.summary)}</div>
 <h2>Notebooks</h2>
 <ul>{notebook_items}</ul>
 <h2>Tables</h2>
 <ul>{table_items}</ul>
 <h2>Figures</h2>
-{''.join(_figure(figure) for figure in figures)}
+{_figures_section(figures)}
 </body></html>
 """
     with atomic_path(paths.index) as tmp:

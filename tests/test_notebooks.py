@@ -37,3 +37,20 @@ def test_pipeline_executed_and_rendered_every_notebook(tiny_pipeline, path):
         assert outputs, f"{name} produced no output"
         html = (tiny_pipeline.root / f"reports/html/{name}.html").read_text()
         assert "from sslnb" not in html, f"{name}.html must hide the code"
+
+
+@pytest.mark.pipeline
+def test_notebook_runs_from_the_notebooks_folder_as_in_jupyterlab(tiny_pipeline, tmp_path):
+    """JupyterLab starts kernels in notebooks/: the notebook must find the project and its cached artifacts."""
+    import shutil
+
+    from sslnb.notebooks import execute
+
+    project = tmp_path / "project"  # a copy, so the shared pipeline's outputs stay untouched
+    shutil.copytree(tiny_pipeline.root, project, ignore=shutil.ignore_patterns("checkpoints", "embeddings", ".dvc"))
+    executed = execute(project / "notebooks/selection.ipynb", tmp_path / "selection.ipynb", {},
+                       cwd=project / "notebooks")
+    outputs = [o for c in json.loads(executed.read_text())["cells"] for o in c.get("outputs", [])]
+    assert outputs and not [o for o in outputs if o["output_type"] == "error"]
+    assert (project / "reports/tables/selection_regret.csv").stat().st_mtime > \
+        (tiny_pipeline.root / "reports/tables/selection_regret.csv").stat().st_mtime
