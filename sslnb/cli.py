@@ -22,6 +22,9 @@ stages, in pipeline order (dvc repro runs them for you):
   python -m sslnb notebook notebooks/progression.ipynb reports/notebooks/progression_simclr.ipynb -p method simclr
   python -m sslnb report                   reports/index.html: links every rendered notebook, embeds the figures
 
+any encoder: a torchvision model by name, a state-dict file or TorchScript (see `sslnb evaluate-model --help`):
+  python -m sslnb evaluate-model --torchvision resnet18 --weights DEFAULT --out resnet18.csv
+
 bring your own embeddings or checkpoints (the same tidy table, see `sslnb evaluate --help`):
   python -m sslnb evaluate runs/emb/epoch_*.npy --k 10 --out my_metrics.csv
   python -m sslnb evaluate data/checkpoints/simclr --out simclr_again.csv
@@ -93,6 +96,31 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--label-column", help="parquet inputs: the column that holds the labels")
     evaluate.add_argument("--probe-fraction", type=float, default=0.5,
                           help="with labels and no probe set: share of rows that fits the probes (default 0.5)")
+    model = commands.add_parser(
+        "evaluate-model", parents=[common], help="metrics table of any encoder (torchvision, state dict, TorchScript)",
+        description="Embed the project's prepared data set (data/processed/dataset.npz, from `sslnb prepare`) with "
+        "an encoder from outside the pipeline and write its metrics table (one row: epoch 0, layer backbone).\n\n"
+        "Weights: --weights NAME downloads through torchvision (needs the internet or a $TORCH_HOME cache); "
+        "--weights-file PATH loads a state dict saved locally; --random-weights keeps the random initialisation. "
+        "Images are resized and normalised as the weights require (override the size with --image-size).",
+        epilog="examples:\n"
+        "  sslnb evaluate-model --torchvision resnet18 --weights DEFAULT --out resnet18.csv\n"
+        "  sslnb evaluate-model --torchvision resnet18 --weights-file resnet18.pth --name resnet18-local\n"
+        "  sslnb evaluate-model --torchvision vit_b_16 --random-weights --image-size 64\n"
+        "  sslnb evaluate-model --torchscript encoder.pt --image-size 32",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source = model.add_mutually_exclusive_group(required=True)
+    source.add_argument("--torchvision", metavar="NAME", help="a torchvision model name, e.g. resnet18, vit_b_16")
+    source.add_argument("--torchscript", type=Path, metavar="FILE", help="a TorchScript encoder (output = embedding)")
+    weights = model.add_mutually_exclusive_group()
+    weights.add_argument("--weights", metavar="NAME", help="torchvision weights to download, e.g. DEFAULT")
+    weights.add_argument("--weights-file", type=Path, metavar="FILE", help="a state dict saved with torch.save")
+    weights.add_argument("--random-weights", action="store_true", help="keep the random initialisation")
+    model.add_argument("--image-size", type=int, help="resize and crop to this size instead of the weights' own")
+    model.add_argument("--name", help="value of the table's 'method' column (default: the model's name)")
+    model.add_argument("--out", type=Path, help="where to write the table (default: <name>.csv)")
+    model.add_argument("--batch-size", type=int, default=128)
     commands.add_parser("tsne", parents=[with_method],
                         help="openTSNE maps of the evaluation set at the first, middle and last milestone")
     commands.add_parser("summarize", parents=[common],
@@ -136,6 +164,31 @@ def _evaluate(args: argparse.Namespace, params, paths) -> Path:
     return args.out
 
 
+def _evaluate_model(args: argparse.Namespace, params, paths) -> Path:
+    from sslnb.data import load_dataset
+    from sslnb.io import save_csv
+    from sslnb.pretrained import evaluate_encoder, torchscript_encoder, torchvision_encoder
+
+    if args.torchscript:
+        if args.image_size is None:
+            raise ValueError("--torchscript needs --image-size: the size the encoder expects")
+        encoder, preprocessing = torchscript_encoder(args.torchscript, args.image_size)
+        name = args.name or args.torchscript.stem
+    else:
+        encoder, preprocessing = torchvision_encoder(args.torchvision, args.weights, args.weights_file,
+                                                     args.random_weights)
+        preprocessing = preprocessing.with_size(args.image_size)
+        name = args.name or args.torchvision
+    if params.train.threads > 0:
+        import torch
+
+        torch.set_num_threads(params.train.threads)
+    table = evaluate_encoder(encoder, preprocessing, load_dataset(paths.dataset), params, name, args.batch_size)
+    out = args.out or Path(f"{name}.csv")
+    save_csv(table, out)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
@@ -169,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             from sslnb.embed import embed
 
             out = embed(params, args.method, paths)
+        elif args.command == "evaluate-model":
+            out = _evaluate_model(args, params, paths)
         elif args.command == "tsne":
             from sslnb.tsne import tsne
 

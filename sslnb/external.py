@@ -126,10 +126,10 @@ def evaluate_files(files: list[Path], method: str, cfg: MetricsConfig, k: int | 
         except ValueError as error:
             raise ValueError(f"{path}: {error}") from error
         rows += [{"method": method, "epoch": epoch_of(path, position), **row} for row in file_rows]
-    return _tidy(rows)
+    return tidy_table(rows)
 
 
-def _tidy(rows: list[dict]) -> pd.DataFrame:
+def tidy_table(rows: list[dict]) -> pd.DataFrame:
     """The pipeline's column order; ``dataset`` only where known (sslnb checkpoints record it)."""
     known = ["dataset"] if rows and "dataset" in rows[0] else []
     columns = ["method", *known, "epoch", "layer", "n_samples", "dim", *LABEL_FREE, *LABEL_BASED, *DIAGNOSTIC]
@@ -168,4 +168,4 @@ def evaluate_checkpoint_folder(folder: Path, paths: ProjectPaths, cfg: MetricsCo
         layers = layers_of(embed_arrays(model, data, augmented_views(data.test_images, params), cfg.views))
         rows += [{"method": name or method, "dataset": params.data.name, "epoch": int(state["epoch"]), **row}
                  for row in layer_rows(layers, *labels, suite_options(cfg, k), cfg)]
-    return _tidy(rows)
+    return tidy_table(rows)

@@ -1,0 +1,182 @@
+"""Any encoder, not only sslnb's: torchvision models by name, state-dict files and TorchScript files.
+
+The study compares ImageNet-pretrained encoders of several architectures (its Figure 5). This module
+loads such an encoder, drops its classification head, embeds the project's prepared data set the way the
+encoder's weights expect, and scores the embeddings with the same metrics as the pipeline.
+
+Where the weights come from:
+
+- ``weights="DEFAULT"`` (or any name of the model's weights enum, e.g. ``IMAGENET1K_V1``): torchvision's
+  download, which needs the internet (or torch hub's cache, ``$TORCH_HOME``);
+- ``weights_file=PATH``: a state dict saved locally (``torch.save(model.state_dict(), PATH)``), loaded
+  with ``torch.load(..., weights_only=True)``;
+- ``random_weights=True``: torchvision's random initialisation (a reference, as the study's epoch 0).
+
+Inputs are prepared as the weights require: grey images are repeated to 3 channels, resized to the
+weights' ``resize_size``, centre-cropped to ``crop_size`` and normalised with their ``mean``/``std``
+(``weights.transforms()``). A weights file or random weights use the architecture's default weights'
+preprocessing; ``image_size`` overrides the size (useful for small images and fast tests).
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.error
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from torchvision.transforms.v2 import functional as F
+from tqdm.auto import tqdm
+
+from sslnb.config import MetricsConfig, Params
+from sslnb.data.prepare import Dataset
+
+log = logging.getLogger(__name__)
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class WeightsUnavailableError(FileNotFoundError):
+    """No weights could be obtained; the message names the ways to supply them."""
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How images are turned into the encoder's input: resize, centre crop, normalise."""
+
+    resize: int
+    crop: int
+    mean: tuple[float, ...] = IMAGENET_MEAN
+    std: tuple[float, ...] = IMAGENET_STD
+    channels: int = 3
+
+    def __call__(self, images: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """uint8 (N, H, W) / (N, C, H, W) or float in [0, 1] -> normalised float (N, channels, crop, crop)."""
+        x = torch.as_tensor(images)
+        x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+        if x.ndim == 3:
+            x = x[:, None]
+        if x.shape[1] == 1 and self.channels == 3:
+            x = x.expand(-1, 3, -1, -1)
+        x = F.resize(x, [self.resize], antialias=True)
+        x = F.center_crop(x, [self.crop])
+        return F.normalize(x, list(self.mean), list(self.std))
+
+    def with_size(self, image_size: int | None) -> "Preprocessing":
+        if image_size is None:
+            return self
+        return Preprocessing(image_size, image_size, self.mean, self.std, self.channels)
+
+
+def _weights_enum(name: str):
+    import torchvision.models as models
+
+    if name not in models.list_models():
+        close = [m for m in models.list_models() if name.split("_")[0] in m][:8]
+        raise ValueError(f"torchvision has no model {name!r}" + (f"; similar: {close}" if close else "")
+                         + " (all: torchvision.models.list_models())")
+    return models.get_model_weights(name)
+
+
+def _preprocessing_of(weights) -> Preprocessing:
+    transform = weights.transforms()
+    return Preprocessing(resize=int(transform.resize_size[0]), crop=int(transform.crop_size[0]),
+                         mean=tuple(transform.mean), std=tuple(transform.std))
+
+
+def strip_classifier(model: nn.Module) -> nn.Module:
+    """Replace the classification head (``fc``, ``classifier`` or ``heads``) by the identity."""
+    for attribute in ("fc", "classifier", "heads", "head"):
+        if isinstance(getattr(model, attribute, None), nn.Module):
+            setattr(model, attribute, nn.Identity())
+            return model
+    raise ValueError(f"{type(model).__name__}: no 'fc', 'classifier', 'heads' or 'head' to remove; "
+                     "export the encoder without its head as TorchScript instead")
+
+
+def torchvision_encoder(name: str, weights: str | None = None, weights_file: Path | None = None,
+                        random_weights: bool = False) -> tuple[nn.Module, Preprocessing]:
+    """A torchvision model without its head, and the preprocessing its weights expect (see module docstring)."""
+    import torchvision.models as models
+
+    chosen = sum([weights is not None, weights_file is not None, random_weights])
+    if chosen != 1:
+        raise WeightsUnavailableError(
+            f"say where {name}'s weights come from, exactly one of: weights='DEFAULT' (torchvision's download, "
+            "needs the internet), weights_file=PATH (a state dict saved locally), or random_weights=True "
+            "(CLI: --weights DEFAULT | --weights-file PATH | --random-weights)")
+    enum = _weights_enum(name)
+    if weights is not None:
+        if weights not in enum.__members__:
+            raise ValueError(f"{name} has no weights {weights!r}; choose from {list(enum.__members__)}")
+        try:
+            model = models.get_model(name, weights=enum[weights])
+        except (urllib.error.URLError, OSError, RuntimeError) as error:
+            raise WeightsUnavailableError(
+                f"could not download {name}'s {weights} weights ({error}). Either allow torchvision to download "
+                f"them (internet access, or a populated $TORCH_HOME cache), or save them elsewhere with "
+                f"torch.save(model.state_dict(), 'weights.pth') and pass --weights-file weights.pth") from error
+        return strip_classifier(model), _preprocessing_of(enum[weights])
+    model = models.get_model(name, weights=None)
+    if weights_file is not None:
+        model.load_state_dict(_load_state_dict(Path(weights_file)))
+    return strip_classifier(model), _preprocessing_of(enum.DEFAULT)
+
+
+def _load_state_dict(path: Path) -> dict:
+    if not path.is_file():
+        raise WeightsUnavailableError(f"weights file {path} does not exist; save one with "
+                                      "torch.save(model.state_dict(), PATH), or use --weights DEFAULT (download)")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]  # common wrapper of training scripts
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} holds a {type(state).__name__}, not a state dict")
+    return state
+
+
+def torchscript_encoder(path: Path, image_size: int, mean: tuple[float, ...] = IMAGENET_MEAN,
+                        std: tuple[float, ...] = IMAGENET_STD) -> tuple[nn.Module, Preprocessing]:
+    """A TorchScript encoder (its output is the embedding) and the preprocessing given for it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"TorchScript file {path} does not exist")
+    return torch.jit.load(str(path), map_location="cpu"), Preprocessing(image_size, image_size, mean, std)
+
+
+@torch.no_grad()
+def encode(encoder: nn.Module, images: np.ndarray | torch.Tensor, preprocessing: Preprocessing,
+           batch_size: int = 128) -> np.ndarray:
+    """float32 (N, D) embeddings of ``images``; outputs with spatial dimensions are flattened."""
+    encoder.eval()
+    parts = []
+    for start in tqdm(range(0, len(images), batch_size), desc="embed", unit="batch", leave=False):
+        out = encoder(preprocessing(images[start:start + batch_size]))
+        out = out[0] if isinstance(out, (tuple, list)) else out
+        parts.append(out.reshape(len(out), -1).float().numpy())
+    return np.concatenate(parts).astype(np.float32, copy=False)
+
+
+def evaluate_encoder(encoder: nn.Module, preprocessing: Preprocessing, data: Dataset, params: Params,
+                     name: str, batch_size: int = 128) -> pd.DataFrame:
+    """The pipeline's metrics table (one row, layer ``backbone``, epoch 0) of ``encoder`` on ``data``."""
+    from sslnb.embed import augmented_views
+    from sslnb.evaluate import layer_rows, suite_options
+    from sslnb.external import tidy_table
+
+    cfg: MetricsConfig = params.metrics
+    views = augmented_views(data.test_images, params)
+    viewed = encode(encoder, views, preprocessing, batch_size)
+    arrays = {
+        "eval": encode(encoder, data.test_images, preprocessing, batch_size),
+        "probe": encode(encoder, data.probe_images, preprocessing, batch_size),
+        "views": viewed.reshape(-1, cfg.views, viewed.shape[1]),  # (images, views, D), as the embed stage
+    }
+    labels = (data.test_labels, data.probe_labels) if data.labelled else (None, None)
+    rows = layer_rows({"backbone": arrays}, *labels, suite_options(cfg, cfg.clusters(data.classes)), cfg)
+    return tidy_table([{"method": name, "dataset": params.data.name, "epoch": 0, **row} for row in rows])
