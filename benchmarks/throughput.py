@@ -21,7 +21,7 @@ from sslnb.augment import to_tensor, two_views
 from sslnb.config import load_params
 from sslnb.data import load_dataset
 from sslnb.io import save_json
-from sslnb.methods import METHODS, build_method
+from sslnb.methods import SSL_METHODS, build_method
 from sslnb.paths import ProjectPaths
 
 
@@ -54,7 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--methods", nargs="*", default=sorted(METHODS))
+    parser.add_argument("--methods", nargs="*", default=sorted(SSL_METHODS))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/throughput.json"))
     args = parser.parse_args()
     params = load_params(args.params)

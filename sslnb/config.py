@@ -15,6 +15,9 @@ from typing import Any
 import yaml
 
 
+ARCHITECTURES = ("resnet", "convnet", "vit")  # encoder families of sslnb.models
+
+
 @dataclass(frozen=True)
 class DataConfig:
     name: str = "fashion_mnist"  # fashion_mnist, cifar10, cifar100 or image_folder
@@ -32,12 +35,21 @@ class DataConfig:
         """Channels of the images the encoder sees: 1 for Fashion-MNIST, 3 for CIFAR."""
         return {"fashion_mnist": 1, "cifar10": 3, "cifar100": 3}.get(self.name, self.channels)
 
+    @property
+    def input_size(self) -> int:
+        """Side of the (square) images the encoder sees: 28 for Fashion-MNIST, 32 for CIFAR."""
+        return {"fashion_mnist": 28, "cifar10": 32, "cifar100": 32}.get(self.name, self.image_size)
+
 
 @dataclass(frozen=True)
 class ModelConfig:
-    width: int = 16  # channels of the first stage; doubled at each further stage
-    stages: int = 3
-    blocks_per_stage: int = 1
+    architecture: str = "resnet"  # resnet, convnet (no shortcuts) or vit (sslnb.models)
+    width: int = 16  # resnet/convnet: channels of the first stage, doubled at each stage; vit: token width
+    stages: int = 3  # resnet/convnet
+    blocks_per_stage: int = 1  # resnet/convnet
+    patch_size: int = 4  # vit
+    depth: int = 4  # vit: Transformer layers
+    heads: int = 4  # vit: attention heads (width must be a multiple)
     projector_hidden: int = 128
     projector_dim: int = 64
 
@@ -212,6 +224,8 @@ def _validate(params: Params) -> None:
             f"data.train_size ({data.train_size}) is smaller than train.batch_size ({train.batch_size}); "
             "lower the batch size"
         )
+    if params.model.architecture not in ARCHITECTURES:
+        raise ValueError(f"model.architecture must be one of {list(ARCHITECTURES)}, got {params.model.architecture!r}")
     if params.tsne.samples < 10:
         raise ValueError(f"tsne.samples must be at least 10, got {params.tsne.samples}")
     if not 0 <= params.analysis.warmup_fraction < 1:

@@ -150,14 +150,16 @@ class Trainer:
             torch.distributed.barrier()  # nobody reads a checkpoint before rank 0 has written it
 
     # -- training ---------------------------------------------------------------------------
-    def _step(self, model: nn.Module, batch: torch.Tensor, epoch: int, step: int) -> tuple[float, float]:
+    def _step(self, model: nn.Module, batch: torch.Tensor, epoch: int, step: int,
+              labels: torch.Tensor | None = None) -> tuple[float, float]:
         view1, view2 = two_views(batch, self.params.augment, self.generator)
         # Every process augments the whole global batch identically and keeps its own slice.
         local = slice(self.ctx.rank * self.local_batch, (self.ctx.rank + 1) * self.local_batch)
         view1, view2 = view1[local].to(self.device), view2[local].to(self.device)
+        extra = () if labels is None else (labels[local].to(self.device),)  # the supervised reference only
         autocast = torch.autocast("cuda", dtype=torch.float16) if self.use_amp else contextlib.nullcontext()
         with autocast:
-            loss, z = model(view1, view2)
+            loss, z = model(view1, view2, *extra)
         if not torch.isfinite(loss):
             raise FloatingPointError(
                 f"{self.method}: loss became {loss.item()} at epoch {epoch}, step {step}; "
@@ -170,6 +172,15 @@ class Trainer:
         self.scheduler.step()
         self.model.on_step_end(self.scheduler.last_epoch / max(self.total_steps, 1))
         return loss.item(), batch_std(z)
+
+    def _training_labels(self, data) -> torch.Tensor | None:
+        """The train split's labels if the method learns from them (the supervised reference), else None."""
+        if not getattr(self.model, "uses_labels", False):
+            return None
+        if not data.labelled:
+            raise ValueError(f"{self.method} trains with labels, but the data set has none; "
+                             "use an SSL method, or a labelled data set")
+        return torch.as_tensor(data.train_labels, dtype=torch.long)
 
     def _monitor(self, data) -> LabelFreeMonitor | None:
         """Label-free metrics of the backbone on a fixed sample of the evaluation set, once per epoch."""
@@ -221,6 +232,7 @@ class Trainer:
             raise ValueError(f"{len(images)} training images are fewer than the batch size ({batch_size})")
         steps_per_epoch = len(images) // batch_size  # drop the last partial batch: tiny batches hurt BN
         self._build(steps_per_epoch)
+        labels = self._training_labels(data)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         state = _latest_resumable(self.out_dir, self.config) if resume else None
         if self.ctx.enabled:
@@ -245,8 +257,8 @@ class Trainer:
             losses, stds = [], []
             for step in tqdm(range(steps_per_epoch), desc=f"epoch {epoch}", unit="batch", leave=False,
                              disable=not show):
-                batch = images[order[step * batch_size:(step + 1) * batch_size]]
-                loss, std = self._step(model, batch, epoch, step)
+                rows = order[step * batch_size:(step + 1) * batch_size]
+                loss, std = self._step(model, images[rows], epoch, step, None if labels is None else labels[rows])
                 losses.append(loss)
                 stds.append(std)
             record = {"epoch": epoch, "loss": distributed.reduce_mean(sum(losses) / len(losses)),

@@ -21,7 +21,8 @@ def test_every_method_trains_one_step(method):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     views = torch.rand(8, 1, 28, 28), torch.rand(8, 1, 28, 28)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    loss, z = model(*views)
+    labels = (torch.arange(8) % 10,) if getattr(model, "uses_labels", False) else ()  # the supervised reference
+    loss, z = model(*views, *labels)
     assert torch.isfinite(loss) and z.shape == (8, 8) and not z.requires_grad
     loss.backward()
     optimizer.step()

@@ -2,6 +2,7 @@
 
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -114,3 +115,31 @@ def test_collapse_warning_for_simsiam_without_stop_gradient(tmp_path, fake_fashi
         assert history[-1]["projector_std"] < 0.1 * 16**-0.5
     # Checkpoints keep coming after the collapse, so it can be studied.
     assert paths.checkpoint("simsiam", 15).is_file() and paths.checkpoint("simsiam", 10).is_file()
+
+
+def test_supervised_reference_learns_the_labels_and_embeds_like_the_ssl_methods(tmp_path, fake_fashion_dir):
+    """The labelled reference of the architecture comparison: cross-entropy through the same loop."""
+    raw = tiny_params(fake_fashion_dir)
+    raw["methods"] = {"supervised": {"lr": 0.01}}
+    raw["model"]["architecture"] = "convnet"
+    raw["data"].update(train_size=256, probe_size=64, test_size=64)
+    raw["train"].update(batch_size=32, epochs=4, milestones=[0, 4])
+    params, paths = params_from_dict(raw), ProjectPaths(tmp_path)
+    prepare(params, paths)
+    train(params, "supervised", paths)
+    history = load_checkpoint(paths.checkpoint("supervised", 4))["history"]
+    assert history[-1]["loss"] < 0.8 * history[1]["loss"], [h["loss"] for h in history]
+    embed(params, "supervised", paths)
+    with np.load(paths.embedding("supervised", 4)) as arrays:
+        assert {"eval_backbone", "eval_projector", "probe_backbone"} <= set(arrays.files)
+
+
+def test_supervised_reference_needs_labels(tmp_path, fake_fashion_dir):
+    from sslnb.methods import build_method
+
+    raw = tiny_params(fake_fashion_dir)
+    raw["methods"] = {"supervised": {"classes": 3}}
+    model = build_method("supervised", params_from_dict(raw))
+    views = torch.rand(2, 4, 1, 28, 28)
+    with pytest.raises(ValueError, match="methods.supervised.classes"):
+        model(views[0], views[1], torch.tensor([0, 1, 2, 7]))

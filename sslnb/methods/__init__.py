@@ -15,9 +15,14 @@ from sslnb.methods.byol import BYOL
 from sslnb.methods.moco import MoCoV2
 from sslnb.methods.simclr import SimCLR
 from sslnb.methods.simsiam import SimSiam
-from sslnb.models import build_backbone
+from sslnb.methods.supervised import Supervised
+from sslnb.models import backbone_for
 
-METHODS: dict[str, type[SSLMethod]] = {"simclr": SimCLR, "mocov2": MoCoV2, "simsiam": SimSiam, "byol": BYOL}
+METHODS: dict[str, type[SSLMethod]] = {
+    "simclr": SimCLR, "mocov2": MoCoV2, "simsiam": SimSiam, "byol": BYOL,
+    "supervised": Supervised,  # the labelled reference, not an SSL method
+}
+SSL_METHODS = tuple(name for name, cls in METHODS.items() if not getattr(cls, "uses_labels", False))
 TRAINING_OPTIONS = ("lr", "weight_decay", "batch_size")  # per-method overrides of the train section
 _BUILT_IN = ("backbone", "projector_hidden", "projector_dim")  # filled from the model section
 
@@ -41,8 +46,8 @@ def build_method(name: str, params: Params) -> SSLMethod:
         )
     kwargs = {k: v for k, v in options.items() if k not in TRAINING_OPTIONS}
     model = params.model
-    backbone = build_backbone(model, in_channels=params.data.input_channels)
-    return cls(backbone, model.projector_hidden, model.projector_dim, **kwargs)
+    return cls(backbone_for(model, params.data), model.projector_hidden, model.projector_dim, **kwargs)
 
 
-__all__ = ["BYOL", "METHODS", "MoCoV2", "SSLMethod", "SimCLR", "SimSiam", "build_method", "method_options"]
+__all__ = ["BYOL", "METHODS", "SSL_METHODS", "MoCoV2", "SSLMethod", "SimCLR", "SimSiam", "Supervised", "build_method",
+           "method_options"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from sslnb.models._checks import check_conv_shape
+
 
 class BasicBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
@@ -36,10 +38,7 @@ class SmallResNet(nn.Module):
 
     def __init__(self, in_channels: int = 1, width: int = 16, stages: int = 3, blocks_per_stage: int = 1) -> None:
         super().__init__()
-        if width < 1 or stages < 1 or blocks_per_stage < 1:
-            raise ValueError(
-                f"width, stages and blocks_per_stage must be positive, got {width}, {stages}, {blocks_per_stage}"
-            )
+        check_conv_shape(width, stages, blocks_per_stage)
         self.stem = nn.Sequential(
             nn.Conv2d(in_channels, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True)
         )
