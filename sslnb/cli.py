@@ -121,6 +121,12 @@ def _parser() -> argparse.ArgumentParser:
     model.add_argument("--name", help="value of the table's 'method' column (default: the model's name)")
     model.add_argument("--out", type=Path, help="where to write the table (default: <name>.csv)")
     model.add_argument("--batch-size", type=int, default=128)
+    sweep = commands.add_parser(
+        "sweep-configure", parents=[common], help="write one encoder's sub-project of the architecture sweep",
+        description="Write data/architectures/ENCODER/params.yaml (the main params with the encoder's model "
+        "options, the sweep's epochs, milestones and methods) and link the prepared data set there, so that "
+        "every stage runs on it with --root data/architectures/ENCODER (architectures/dvc.yaml does).")
+    sweep.add_argument("--encoder", required=True, help="a key of architectures.encoders in params.yaml")
     commands.add_parser("tsne", parents=[with_method],
                         help="openTSNE maps of the evaluation set at the first, middle and last milestone")
     commands.add_parser("summarize", parents=[common],
@@ -222,6 +228,12 @@ def main(argv: list[str] | None = None) -> int:
             from sslnb.embed import embed
 
             out = embed(params, args.method, paths)
+        elif args.command == "sweep-configure":
+            import yaml
+
+            from sslnb.architectures import configure
+
+            out = configure(yaml.safe_load(params_file.read_text()), args.encoder, paths)
         elif args.command == "evaluate-model":
             out = _evaluate_model(args, params, paths)
         elif args.command == "tsne":

@@ -137,6 +137,7 @@ class Params:
     tsne: TsneConfig = TsneConfig()
     analysis: AnalysisConfig = AnalysisConfig()
     report: dict[str, Any] = field(default_factory=dict)
+    architectures: dict[str, Any] = field(default_factory=dict)  # the sweep, read by sslnb.architectures
 
     def method(self, name: str) -> dict[str, Any]:
         if name not in self.methods:
@@ -177,7 +178,7 @@ _SECTIONS = {
 
 def params_from_dict(raw: dict[str, Any]) -> Params:
     """Build and validate :class:`Params` from a parsed ``params.yaml``."""
-    allowed = set(_SECTIONS) | {"seed", "methods", "report"}
+    allowed = set(_SECTIONS) | {"seed", "methods", "report", "architectures"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ValueError(f"params.yaml: unknown section(s) {unknown}; known sections are {sorted(allowed)}")
@@ -186,6 +187,7 @@ def params_from_dict(raw: dict[str, Any]) -> Params:
         seed=int(raw.get("seed", 0)),
         methods=dict(raw.get("methods") or Params().methods),
         report=dict(raw.get("report") or {}),
+        architectures=dict(raw.get("architectures") or {}),
         **sections,
     )
     _validate(params)
@@ -226,6 +228,9 @@ def _validate(params: Params) -> None:
         )
     if params.model.architecture not in ARCHITECTURES:
         raise ValueError(f"model.architecture must be one of {list(ARCHITECTURES)}, got {params.model.architecture!r}")
+    model = params.model
+    if model.architecture == "vit" and model.width % model.heads:
+        raise ValueError(f"model.width ({model.width}) must be a multiple of model.heads ({model.heads}) for the ViT")
     if params.tsne.samples < 10:
         raise ValueError(f"tsne.samples must be at least 10, got {params.tsne.samples}")
     if not 0 <= params.analysis.warmup_fraction < 1:

@@ -1,0 +1,50 @@
+"""The architecture sweep: sub-project params, and the sweep's own DVC pipeline on the tiny profile."""
+
+import pytest
+
+from conftest import make_project, run, tiny_params
+from sslnb.architectures import Sweep, architecture_table, encoder_params
+from sslnb.config import params_from_dict
+from sslnb.findings import UNTESTABLE, FindingRules, finding_architectures
+from sslnb.paths import ProjectPaths
+
+
+def test_encoder_params_override_the_model_and_keep_the_rest(fake_fashion_dir):
+    raw = tiny_params(fake_fashion_dir)
+    sub = encoder_params(raw, "vit")
+    assert sub["model"]["architecture"] == "vit" and sub["model"]["width"] == 16
+    assert sub["model"]["projector_dim"] == raw["model"]["projector_dim"]  # not overridden: kept
+    assert sub["train"]["epochs"] == 1 and sub["train"]["milestones"] == [0, 1]
+    assert set(sub["methods"]) == {"simclr", "supervised"} and sub["methods"]["simclr"] == raw["methods"]["simclr"]
+    assert "architectures" not in sub and sub["metrics"] == raw["metrics"]
+    params_from_dict(sub)
+
+
+def test_bad_sweeps_fail_before_training(fake_fashion_dir):
+    raw = tiny_params(fake_fashion_dir)
+    with pytest.raises(ValueError, match="not under architectures.encoders"):
+        encoder_params(raw, "resnet152")
+    raw["architectures"]["encoders"]["vit"]["heads"] = 3  # 16 is not a multiple of 3
+    raw["model"]["architecture"] = "resnet"
+    with pytest.raises(ValueError, match="multiple of model.heads"):
+        Sweep.from_params(raw)
+    with pytest.raises(ValueError, match="no 'architectures' section"):
+        Sweep.from_params({k: v for k, v in raw.items() if k != "architectures"})
+
+
+@pytest.mark.pipeline
+def test_sweep_pipeline_gives_one_row_per_encoder_and_kind(tmp_path, fake_fashion_dir):
+    raw = tiny_params(fake_fashion_dir)
+    root = make_project(tmp_path / "project", raw)
+    first = run(["dvc", "repro", "architectures/dvc.yaml"], root)
+    for stage in ("configure@vit", "train@convnet-supervised", "embed@resnet-simclr", "evaluate@vit-supervised"):
+        assert f"architectures/dvc.yaml:{stage}'" in first.stdout, stage
+    assert "Running stage 'report'" not in first.stdout, "the sweep must not run the default pipeline's analysis"
+    table = architecture_table(ProjectPaths(root), Sweep.from_params(raw))
+    assert len(table) == 3 * 3 and set(table.kind) == {"simclr", "supervised", "random"}
+    assert table.reference.between(0, 1).all() and table.entropy_kl_bits.notna().all()
+    ssl = table[table.kind == "simclr"]
+    verdict = finding_architectures(ssl, FindingRules(n_boot=200))
+    assert verdict.verdict != UNTESTABLE and "over 3 architectures" in verdict.evidence
+    again = run(["dvc", "repro", "architectures/dvc.yaml"], root)
+    assert "Running stage" not in again.stdout
