@@ -97,6 +97,15 @@ def configure(raw: dict[str, Any], encoder: str, paths: ProjectPaths) -> Path:
     return sub.params
 
 
+def collect(raw: dict[str, Any], paths: ProjectPaths) -> Path:
+    """Write ``data/architectures.csv``: :func:`architecture_table` of the finished sweep."""
+    from sslnb.io import save_csv
+
+    out = paths.root / "data" / "architectures.csv"
+    save_csv(architecture_table(paths, Sweep.from_params(raw)), out)
+    return out
+
+
 def architecture_table(paths: ProjectPaths, sweep: Sweep, layer: str = "backbone") -> pd.DataFrame:
     """One row per encoder x kind (SSL final, supervised final, random initialisation) with every metric
     and ``reference`` (the same row's linear-probe accuracy); columns ``architecture`` and ``kind``."""

@@ -127,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
         "options, the sweep's epochs, milestones and methods) and link the prepared data set there, so that "
         "every stage runs on it with --root data/architectures/ENCODER (architectures/dvc.yaml does).")
     sweep.add_argument("--encoder", required=True, help="a key of architectures.encoders in params.yaml")
+    commands.add_parser("sweep-collect", parents=[common],
+                        help="data/architectures.csv: one row per encoder x SSL/supervised/random")
     commands.add_parser("tsne", parents=[with_method],
                         help="openTSNE maps of the evaluation set at the first, middle and last milestone")
     commands.add_parser("summarize", parents=[common],
@@ -234,6 +236,12 @@ def main(argv: list[str] | None = None) -> int:
             from sslnb.architectures import configure
 
             out = configure(yaml.safe_load(params_file.read_text()), args.encoder, paths)
+        elif args.command == "sweep-collect":
+            import yaml
+
+            from sslnb.architectures import collect
+
+            out = collect(yaml.safe_load(params_file.read_text()), paths)
         elif args.command == "evaluate-model":
             out = _evaluate_model(args, params, paths)
         elif args.command == "tsne":

@@ -194,6 +194,27 @@ def tsne_grid(maps: dict[str, np.ndarray], method: str) -> plt.Figure:
     return fig
 
 
+def architecture_scatter(table: pd.DataFrame, metrics: Sequence[str], columns: int = 4) -> plt.Figure:
+    """Each metric against linear-probe accuracy across encoders (the study's Figure 5): colour = encoder,
+    marker = kind (SSL, supervised, random initialisation)."""
+    metrics = [m for m in metrics if table[m].notna().any()]
+    n_rows = math.ceil(len(metrics) / columns)
+    fig, axes = plt.subplots(n_rows, columns, figsize=(3.6 * columns, 3.0 * n_rows), constrained_layout=True,
+                             squeeze=False)
+    for ax, metric in zip(axes.ravel(), metrics):
+        sns.scatterplot(data=table, x=metric, y="reference", hue="architecture", style="kind", s=60, ax=ax,
+                        legend=ax is axes.ravel()[0])
+        ax.set(xlabel=label(metric), ylabel="linear-probe acc.")
+    for ax in axes.ravel()[len(metrics):]:
+        ax.axis("off")
+    if axes.ravel()[0].get_legend() is not None:
+        handles, names = axes.ravel()[0].get_legend_handles_labels()
+        axes.ravel()[0].get_legend().remove()
+        fig.legend(handles, names, loc="outside right upper", fontsize=8)
+    fig.suptitle("label-free metrics against linear-probe accuracy across encoders (backbone)")
+    return fig
+
+
 def regret_heatmap(regret: pd.DataFrame) -> plt.Figure:
     """Checkpoint-selection regret (points) per metric x method/layer, with the last checkpoint's for scale."""
     rows = regret.assign(group=regret.method + " / " + regret.layer)

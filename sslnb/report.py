@@ -30,6 +30,8 @@ NOTEBOOKS = {
     "tsne": "openTSNE maps of the evaluation set at the first, middle and last milestone, coloured by "
             "class and by k-means cluster, all started from one shared initialisation.",
     "selection": "Checkpoint-selection regret of each metric, and how it ranks the methods' final models.",
+    "architectures": "Across encoder families (the sweep, `dvc repro architectures/dvc.yaml`): each metric "
+                     "against the probe, cross-architecture correlations, the verdict on finding 5.",
 }
 ORDER = list(NOTEBOOKS)
 
@@ -58,11 +60,16 @@ def _markdown_bold(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text))
 
 
-def _findings_section(path: Path) -> str:
+def _findings_section(path: Path, sweep: Path) -> str:
+    """The verdicts of the findings notebook; finding 5 from the architecture sweep when it has run."""
     if not path.is_file():
         return "<p>No findings yet: the findings notebook has not run.</p>"
+    verdicts = json.loads(path.read_text())
+    if sweep.is_file():
+        swept = json.loads(sweep.read_text())
+        verdicts = [swept if v["finding"] == swept["finding"] else v for v in verdicts]
     items = []
-    for verdict in json.loads(path.read_text()):
+    for verdict in verdicts:
         css = {"holds": "holds", "does not hold": "fails"}.get(verdict["verdict"], "untestable")
         items.append(f'<li><strong>Finding {verdict["finding"]}</strong> ({html.escape(verdict["claim"])}): '
                      f'<strong class="{css}">{html.escape(verdict["verdict"])}</strong>. '
@@ -139,7 +146,7 @@ def build_index(paths: ProjectPaths, params: Params) -> Path:
 <p class="meta">sslnb report · data set {html.escape(params.data.name)} · methods {html.escape(methods)} ·
 {params.train.epochs} epochs · built {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC</p>
 <h2>Findings of Xu, Lowe &amp; Trappenberg (2022) in this run</h2>
-{_findings_section(paths.findings)}
+{_findings_section(paths.findings, paths.reports / "architectures.json")}
 <h2>Last checkpoint, backbone</h2>
 <div style="overflow-x: auto">{_summary_section(paths.summary)}</div>
 <h2>Notebooks</h2>

@@ -1,5 +1,7 @@
 """The architecture sweep: sub-project params, and the sweep's own DVC pipeline on the tiny profile."""
 
+import json
+
 import pytest
 
 from conftest import make_project, run, tiny_params
@@ -44,7 +46,12 @@ def test_sweep_pipeline_gives_one_row_per_encoder_and_kind(tmp_path, fake_fashio
     assert len(table) == 3 * 3 and set(table.kind) == {"simclr", "supervised", "random"}
     assert table.reference.between(0, 1).all() and table.entropy_kl_bits.notna().all()
     ssl = table[table.kind == "simclr"]
-    verdict = finding_architectures(ssl, FindingRules(n_boot=200))
+    verdict = finding_architectures(ssl, FindingRules(n_boot=1000))  # the notebook's defaults
     assert verdict.verdict != UNTESTABLE and "over 3 architectures" in verdict.evidence
+    verdict_file = json.loads((root / "reports/architectures.json").read_text())
+    assert verdict_file["finding"] == 5 and verdict_file["verdict"] == verdict.verdict  # the notebook's verdict
+    html = (root / "reports/html/architectures.html").read_text()
+    assert "Finding 5" in html and "from sslnb" not in html
+    assert (root / "figures/architectures_scatter.svg").is_file()
     again = run(["dvc", "repro", "architectures/dvc.yaml"], root)
     assert "Running stage" not in again.stdout
