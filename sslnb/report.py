@@ -104,8 +104,10 @@ def _figure(path: Path) -> str:
             f'(also <code>figures/{html.escape(path.stem)}.svg</code>)</figcaption></figure>')
 
 
-def _figures_section(figures: list[Path]) -> str:
-    """The figures under one heading per notebook, in the notebooks' order."""
+def _figures_section(figures: list[Path], pages: list[Path], reports: Path) -> str:
+    """The figures under one heading per notebook, in the notebooks' order, each linking its page."""
+    links = {p.stem: p.relative_to(reports).as_posix() for p in pages}
+
     def page(figure: Path) -> str:
         return _page_of(_notebook_kind(figure.stem), figure.stem)
 
@@ -113,7 +115,8 @@ def _figures_section(figures: list[Path]) -> str:
     for figure in sorted(figures, key=lambda f: (_rank(page(f)), f.stem)):
         if page(figure) != current:
             current = page(figure)
-            parts.append(f'<h3>{html.escape(current)} (<a href="html/{html.escape(current)}.html">notebook</a>)</h3>')
+            link = f' (<a href="{html.escape(links[current])}">notebook</a>)' if current in links else ""
+            parts.append(f"<h3>{html.escape(current)}{link}</h3>")
         parts.append(_figure(figure))
     return "\n".join(parts)
 
@@ -128,6 +131,8 @@ def _page_of(kind: str, stem: str) -> str:
 def build_index(paths: ProjectPaths, params: Params) -> Path:
     """Write ``reports/index.html`` from what the pipeline produced; an error if nothing was rendered."""
     pages = sorted(paths.rendered.glob("*.html"), key=lambda p: _rank(p.stem))
+    sweep_page = paths.reports / "architectures.html"  # the architecture sweep's page, when it has run
+    pages += [sweep_page] if sweep_page.is_file() else []
     if not pages:
         raise FileNotFoundError(f"no rendered notebooks in {paths.rendered}; run the render stages (dvc repro)")
     figures = list(paths.figures.glob("*.png"))
@@ -154,7 +159,7 @@ def build_index(paths: ProjectPaths, params: Params) -> Path:
 <h2>Tables</h2>
 <ul>{table_items}</ul>
 <h2>Figures</h2>
-{_figures_section(figures)}
+{_figures_section(figures, pages, paths.reports)}
 </body></html>
 """
     with atomic_path(paths.index) as tmp:

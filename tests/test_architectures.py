@@ -50,8 +50,11 @@ def test_sweep_pipeline_gives_one_row_per_encoder_and_kind(tmp_path, fake_fashio
     assert verdict.verdict != UNTESTABLE and "over 3 architectures" in verdict.evidence
     verdict_file = json.loads((root / "reports/architectures.json").read_text())
     assert verdict_file["finding"] == 5 and verdict_file["verdict"] == verdict.verdict  # the notebook's verdict
-    html = (root / "reports/html/architectures.html").read_text()
+    html = (root / "reports/architectures.html").read_text()
     assert "Finding 5" in html and "from sslnb" not in html
     assert (root / "figures/architectures_scatter.svg").is_file()
     again = run(["dvc", "repro", "architectures/dvc.yaml"], root)
     assert "Running stage" not in again.stdout
+    upstream = run(["dvc", "dag", "--md", "report"], root).stdout  # what `dvc repro` runs for the report
+    assert "render@progression-simclr" in upstream and "architectures/dvc.yaml" not in upstream, \
+        "no stage of the default pipeline may depend on the sweep's outputs"
