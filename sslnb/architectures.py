@@ -73,15 +73,10 @@ def encoder_params(raw: dict[str, Any], encoder: str, sweep: Sweep | None = None
     return params
 
 
-def encoder_root(paths: ProjectPaths, encoder: str) -> Path:
-    return paths.root / "data" / "architectures" / encoder
-
-
 def configure(raw: dict[str, Any], encoder: str, paths: ProjectPaths) -> Path:
     """Write ``encoder``'s sub-project: its params.yaml and (a link to) the prepared data set."""
-    sub = ProjectPaths(encoder_root(paths, encoder))
-    params = encoder_params(raw, encoder)
-    params_from_dict(params)  # validated before anything is written
+    sub = ProjectPaths(paths.architecture_project(encoder))
+    params = encoder_params(raw, encoder)  # validates every encoder's params before anything is written
     if not paths.dataset.is_file():
         raise FileNotFoundError(f"{paths.dataset} not found; run the prepare stage first (dvc repro prepare)")
     with atomic_path(sub.params) as tmp:
@@ -101,9 +96,8 @@ def collect(raw: dict[str, Any], paths: ProjectPaths) -> Path:
     """Write ``data/architectures.csv``: :func:`architecture_table` of the finished sweep."""
     from sslnb.io import save_csv
 
-    out = paths.root / "data" / "architectures.csv"
-    save_csv(architecture_table(paths, Sweep.from_params(raw)), out)
-    return out
+    save_csv(architecture_table(paths, Sweep.from_params(raw)), paths.architecture_table)
+    return paths.architecture_table
 
 
 def architecture_table(paths: ProjectPaths, sweep: Sweep, layer: str = "backbone") -> pd.DataFrame:
@@ -111,7 +105,7 @@ def architecture_table(paths: ProjectPaths, sweep: Sweep, layer: str = "backbone
     and ``reference`` (the same row's linear-probe accuracy); columns ``architecture`` and ``kind``."""
     rows = []
     for encoder in sweep.encoders:
-        sub = ProjectPaths(encoder_root(paths, encoder))
+        sub = ProjectPaths(paths.architecture_project(encoder))
         for method in sweep.methods:
             path = sub.metrics_table(method)
             if not path.is_file():

@@ -66,6 +66,26 @@ class ProjectPaths:
         """t-SNE coordinates of the evaluation set at the first, middle and last milestone."""
         return self.root / "data" / "tsne" / f"{method}.npz"
 
+    # -- the architecture sweep (architectures/dvc.yaml) -------------------------------------
+    def architecture_project(self, encoder: str) -> Path:
+        """Root of one encoder's sub-project: its params.yaml and data/ live there."""
+        return self.root / "data" / "architectures" / encoder
+
+    @property
+    def architecture_table(self) -> Path:
+        """One row per encoder x SSL / supervised / random initialisation (``sslnb sweep-collect``)."""
+        return self.root / "data" / "architectures.csv"
+
+    @property
+    def architecture_verdict(self) -> Path:
+        """The fifth finding's verdict, written by the sweep's notebook."""
+        return self.reports / "architectures.json"
+
+    @property
+    def architecture_page(self) -> Path:
+        """The sweep's rendered notebook; outside ``rendered`` so no default stage depends on the sweep."""
+        return self.reports / "architectures.html"
+
     # -- analysis outputs -------------------------------------------------------------------
     @property
     def figures(self) -> Path:

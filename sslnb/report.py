@@ -131,8 +131,7 @@ def _page_of(kind: str, stem: str) -> str:
 def build_index(paths: ProjectPaths, params: Params) -> Path:
     """Write ``reports/index.html`` from what the pipeline produced; an error if nothing was rendered."""
     pages = sorted(paths.rendered.glob("*.html"), key=lambda p: _rank(p.stem))
-    sweep_page = paths.reports / "architectures.html"  # the architecture sweep's page, when it has run
-    pages += [sweep_page] if sweep_page.is_file() else []
+    pages += [paths.architecture_page] if paths.architecture_page.is_file() else []  # once the sweep has run
     if not pages:
         raise FileNotFoundError(f"no rendered notebooks in {paths.rendered}; run the render stages (dvc repro)")
     figures = list(paths.figures.glob("*.png"))
@@ -151,7 +150,7 @@ def build_index(paths: ProjectPaths, params: Params) -> Path:
 <p class="meta">sslnb report · data set {html.escape(params.data.name)} · methods {html.escape(methods)} ·
 {params.train.epochs} epochs · built {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC</p>
 <h2>Findings of Xu, Lowe &amp; Trappenberg (2022) in this run</h2>
-{_findings_section(paths.findings, paths.reports / "architectures.json")}
+{_findings_section(paths.findings, paths.architecture_verdict)}
 <h2>Last checkpoint, backbone</h2>
 <div style="overflow-x: auto">{_summary_section(paths.summary)}</div>
 <h2>Notebooks</h2>
