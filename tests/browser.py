@@ -1,4 +1,4 @@
-"""Headless Chromium driven over the DevTools protocol, for the report test (no driver binary needed).
+"""Headless Chromium driven over the DevTools protocol, for the report tests (no driver binary needed).
 
 Debian's ``chromium`` package is installed on demand by :func:`ensure_chromium`.
 """
@@ -12,8 +12,14 @@ import shutil
 import subprocess
 import tempfile
 import time
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import websocket  # websocket-client
+
+IMAGES_LOADED = """Promise.all(Array.from(document.images).map(img => img.decode()
+    .then(() => [img.currentSrc.slice(0, 80), img.naturalWidth], () => [img.currentSrc.slice(0, 80), 0])))"""
+LINKS = "Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 
@@ -123,3 +129,30 @@ class HeadlessChromium:
         if "exceptionDetails" in result:
             raise RuntimeError(f"JavaScript error: {result['exceptionDetails']}")
         return result["result"].get("value")
+
+
+def check_renders_in_chromium(index: Path) -> dict:
+    """Load ``index`` and every HTML page it links; every image must decode and every link resolve."""
+    reports = index.parent.resolve()
+    checked = {"pages": 0, "images": 0, "links": 0}
+    with HeadlessChromium() as browser:
+        browser.open(index.as_uri())
+        links = browser.evaluate(LINKS)
+        pages = [index.as_uri()]
+        for link in links:
+            url = urlparse(link)
+            assert url.scheme == "file", f"the report links outside itself: {link}"
+            target = Path(unquote(url.path))
+            assert target.is_file() and reports in target.resolve().parents, f"broken link {link}"
+            if target.suffix == ".html":
+                pages.append(link.split("#")[0])
+        checked["links"] = len(links)
+        for page in dict.fromkeys(pages):
+            browser.open(page)
+            images = browser.evaluate(IMAGES_LOADED)
+            broken = [src for src, width in images if width == 0]
+            assert not broken, f"{page}: images that did not load: {broken}"
+            checked["pages"] += 1
+            checked["images"] += len(images)
+    assert checked["images"] > 0 and checked["pages"] > 1
+    return checked

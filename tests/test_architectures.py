@@ -1,14 +1,17 @@
 """The architecture sweep: sub-project params, and the sweep's own DVC pipeline on the tiny profile."""
 
 import json
+import shutil
 
 import pytest
+import yaml
 
-from conftest import make_project, run, tiny_params
+from conftest import run, tiny_params
 from sslnb.architectures import Sweep, architecture_table, encoder_params
 from sslnb.config import params_from_dict
 from sslnb.findings import UNTESTABLE, FindingRules, finding_architectures
 from sslnb.paths import ProjectPaths
+from browser import check_renders_in_chromium
 
 
 def test_encoder_params_override_the_model_and_keep_the_rest(fake_fashion_dir):
@@ -35,9 +38,11 @@ def test_bad_sweeps_fail_before_training(fake_fashion_dir):
 
 
 @pytest.mark.pipeline
-def test_sweep_pipeline_gives_one_row_per_encoder_and_kind(tmp_path, fake_fashion_dir):
-    raw = tiny_params(fake_fashion_dir)
-    root = make_project(tmp_path / "project", raw)
+def test_sweep_then_report_as_make_sweep_does(tiny_pipeline, tmp_path):
+    """`make sweep` in a copy of the tiny project: the sweep's own pipeline, then the report shows it."""
+    root = tmp_path / "project"
+    shutil.copytree(tiny_pipeline.root, root)  # the default pipeline has run; the copy keeps the fixture clean
+    raw = yaml.safe_load((root / "params.yaml").read_text())
     first = run(["dvc", "repro", "architectures/dvc.yaml"], root)
     for stage in ("configure@vit", "train@convnet-supervised", "embed@resnet-simclr", "evaluate@vit-supervised"):
         assert f"architectures/dvc.yaml:{stage}'" in first.stdout, stage
@@ -58,3 +63,12 @@ def test_sweep_pipeline_gives_one_row_per_encoder_and_kind(tmp_path, fake_fashio
     upstream = run(["dvc", "dag", "--md", "report"], root).stdout  # what `dvc repro` runs for the report
     assert "render@progression-simclr" in upstream and "architectures/dvc.yaml" not in upstream, \
         "no stage of the default pipeline may depend on the sweep's outputs"
+
+    # The rest of `make sweep`: the report, rebuilt by force, links the sweep's page and shows its verdict.
+    assert "Running stage" not in run(["dvc", "repro", "report"], root).stdout
+    run(["dvc", "repro", "--force", "--single-item", "report"], root)
+    index = (root / "reports/index.html").read_text()
+    assert 'href="architectures.html"' in index and 'id="architectures_scatter"' in index
+    assert "over 3 architectures" in index and "No architecture sweep" not in index
+    check_renders_in_chromium(root / "reports/index.html")
+    assert "Running stage" not in run(["dvc", "repro"], root).stdout

@@ -2,19 +2,13 @@
 
 import json
 from html.parser import HTMLParser
-from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import pytest
 
-from browser import HeadlessChromium
+from browser import check_renders_in_chromium
 from conftest import REPO, run
 
 pytestmark = pytest.mark.pipeline
-
-IMAGES_LOADED = """Promise.all(Array.from(document.images).map(img => img.decode()
-    .then(() => [img.currentSrc.slice(0, 80), img.naturalWidth], () => [img.currentSrc.slice(0, 80), 0])))"""
-LINKS = "Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
 
 
 class _Collect(HTMLParser):
@@ -46,33 +40,6 @@ def test_index_links_every_rendered_notebook_and_embeds_every_figure(tiny_pipeli
         target = (reports / link).resolve()
         assert target.is_file() and reports.resolve() in target.parents, link
     assert "Finding 3" in (reports / "index.html").read_text()
-
-
-def check_renders_in_chromium(index: Path) -> dict:
-    """Load ``index`` and every HTML page it links; every image must decode and every link resolve."""
-    reports = index.parent.resolve()
-    checked = {"pages": 0, "images": 0, "links": 0}
-    with HeadlessChromium() as browser:
-        browser.open(index.as_uri())
-        links = browser.evaluate(LINKS)
-        pages = [index.as_uri()]
-        for link in links:
-            url = urlparse(link)
-            assert url.scheme == "file", f"the report links outside itself: {link}"
-            target = Path(unquote(url.path))
-            assert target.is_file() and reports in target.resolve().parents, f"broken link {link}"
-            if target.suffix == ".html":
-                pages.append(link.split("#")[0])
-        checked["links"] = len(links)
-        for page in dict.fromkeys(pages):
-            browser.open(page)
-            images = browser.evaluate(IMAGES_LOADED)
-            broken = [src for src, width in images if width == 0]
-            assert not broken, f"{page}: images that did not load: {broken}"
-            checked["pages"] += 1
-            checked["images"] += len(images)
-    assert checked["images"] > 0 and checked["pages"] > 1
-    return checked
 
 
 def test_tiny_report_renders_in_headless_chromium(tiny_pipeline):
