@@ -61,7 +61,7 @@ def test_sweep_then_report_as_make_sweep_does(tiny_pipeline, tmp_path):
     again = run(["dvc", "repro", "architectures/dvc.yaml"], root)
     assert "Running stage" not in again.stdout
     upstream = run(["dvc", "dag", "--md", "report"], root).stdout  # what `dvc repro` runs for the report
-    assert "render@progression-simclr" in upstream and "architectures/dvc.yaml" not in upstream, \
+    assert '"render"' in upstream and '"progression@simclr"' in upstream and "architectures/dvc.yaml" not in upstream, \
         "no stage of the default pipeline may depend on the sweep's outputs"
 
     # The rest of `make sweep`: the report, rebuilt by force, links the sweep's page and shows its verdict.
