@@ -25,6 +25,11 @@ stages, in pipeline order (dvc repro runs them for you):
 any encoder: a torchvision model by name, a state-dict file or TorchScript (see `sslnb evaluate-model --help`):
   python -m sslnb evaluate-model --torchvision resnet18 --weights DEFAULT --out resnet18.csv
 
+the architecture sweep (architectures/dvc.yaml; `make sweep` runs it, then the report):
+  python -m sslnb sweep-configure --encoder vit   data/architectures/vit/params.yaml, then the stages above
+                                                  with --root data/architectures/vit
+  python -m sslnb sweep-collect                   data/architectures.csv: one row per encoder x SSL/supervised/random
+
 bring your own embeddings or checkpoints (the same tidy table, see `sslnb evaluate --help`):
   python -m sslnb evaluate runs/emb/epoch_*.npy --k 10 --out my_metrics.csv
   python -m sslnb evaluate data/checkpoints/simclr --out simclr_again.csv
