@@ -26,7 +26,7 @@ import yaml
 
 from sslnb.analysis import load_metrics
 from sslnb.config import params_from_dict
-from sslnb.io import atomic_path
+from sslnb.io import atomic_path, save_csv
 from sslnb.paths import ProjectPaths
 
 SUPERVISED = "supervised"
@@ -94,8 +94,6 @@ def configure(raw: dict[str, Any], encoder: str, paths: ProjectPaths) -> Path:
 
 def collect(raw: dict[str, Any], paths: ProjectPaths) -> Path:
     """Write ``data/architectures.csv``: :func:`architecture_table` of the finished sweep."""
-    from sslnb.io import save_csv
-
     save_csv(architecture_table(paths, Sweep.from_params(raw)), paths.architecture_table)
     return paths.architecture_table
 
@@ -112,8 +110,7 @@ def architecture_table(paths: ProjectPaths, sweep: Sweep, layer: str = "backbone
                 continue
             table = load_metrics([path])
             table = table[table.layer == layer].sort_values("epoch")
-            final = table.iloc[-1].to_dict() | {"kind": method}
-            rows.append(final | {"architecture": encoder})
+            rows.append(table.iloc[-1].to_dict() | {"kind": method, "architecture": encoder})
             if method != SUPERVISED and table.epoch.iloc[0] == 0:
                 rows.append(table.iloc[0].to_dict() | {"kind": "random", "architecture": encoder})
     if not rows:

@@ -114,3 +114,14 @@ def correlation_table(table: pd.DataFrame, metrics: list[str] | tuple[str, ...],
                              "statistic": statistic, "value": _statistic(statistic, x, y), "ci_low": low,
                              "ci_high": high, "n": len(x), "window": window})
     return pd.DataFrame(rows)
+
+
+def correlation_across_models(models: pd.DataFrame, metrics: list[str] | tuple[str, ...], label: str,
+                              n_boot: int = 1000, random_state: int = 0) -> pd.DataFrame:
+    """:func:`correlation_table` across models instead of checkpoints: each row of ``models`` is one point.
+
+    ``models`` needs the ``metrics`` and a ``reference`` column (one row per model, e.g. one per encoder of
+    the architecture sweep); the bootstrap resamples the models. The result's ``method`` column is ``label``.
+    """
+    points = models.assign(method=label, epoch=np.arange(len(models)))  # every row kept, no warm-up to drop
+    return correlation_table(points, metrics, by=("method",), n_boot=n_boot, random_state=random_state)

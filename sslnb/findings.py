@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from sslnb.correlation import batched_correlation, correlation_table
+from sslnb.correlation import batched_correlation, correlation_across_models, correlation_table
 
 HOLDS, FAILS, UNTESTABLE = "holds", "does not hold", "not testable"
 CLUSTERING = ("silhouette", "ami_c1_c2")
@@ -164,9 +164,8 @@ def finding_architectures(architectures: pd.DataFrame | None, rules: FindingRule
     claim = "clustering metrics are valid only within one architecture; entropy may be architecture-independent"
     if architectures is None or architectures.empty or architectures.architecture.nunique() < 3:
         return Verdict(5, claim, UNTESTABLE, "No architecture sweep with at least 3 architectures in this run.")
-    table = architectures.assign(method="across architectures", epoch=np.arange(len(architectures)))
-    correlations = correlation_table(table, [ENTROPY, *CLUSTERING], by=("method",), n_boot=rules.n_boot,
-                                     random_state=rules.random_state)
+    correlations = correlation_across_models(architectures, [ENTROPY, *CLUSTERING], "across architectures",
+                                             n_boot=rules.n_boot, random_state=rules.random_state)
     entropy = _spearman(correlations, "across architectures", ENTROPY)
     clustering = {m: _spearman(correlations, "across architectures", m) for m in CLUSTERING}
     holds = _strong(entropy, rules) and not any(_strong(s, rules) for s in clustering.values())

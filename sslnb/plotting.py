@@ -99,15 +99,23 @@ def entropy_progression(table: pd.DataFrame, method: str, metric: str = "entropy
     return fig
 
 
+def _panel_grid(n_panels: int, columns: int, panel_height: float) -> tuple[plt.Figure, np.ndarray]:
+    """A figure of ``n_panels`` panels in rows of ``columns``, the unused trailing axes hidden; flat axes."""
+    n_rows = math.ceil(n_panels / columns)
+    fig, axes = plt.subplots(n_rows, columns, figsize=(3.6 * columns, panel_height * n_rows),
+                             constrained_layout=True, squeeze=False)
+    for ax in axes.ravel()[n_panels:]:
+        ax.axis("off")
+    return fig, axes.ravel()
+
+
 def progression_grid(table: pd.DataFrame, method: str, metrics: Sequence[str], columns: int = 4) -> plt.Figure:
     """Every metric against epoch (one panel each, a line per layer), the probe accuracies first."""
     rows = _method_rows(table, method)
     labelled = rows["linear_probe_acc"].notna().any()
     panels = (["references"] if labelled else []) + [m for m in metrics if rows[m].notna().any()]
-    n_rows = math.ceil(len(panels) / columns)
-    fig, axes = plt.subplots(n_rows, columns, figsize=(3.6 * columns, 2.8 * n_rows), constrained_layout=True,
-                             squeeze=False)
-    for ax, panel in zip(axes.ravel(), panels):
+    fig, axes = _panel_grid(len(panels), columns, panel_height=2.8)
+    for ax, panel in zip(axes, panels):
         if panel == "references":
             _references(ax, rows, method)
             ax.set_title("linear probe and kNN (backbone)", fontsize=10)
@@ -118,9 +126,7 @@ def progression_grid(table: pd.DataFrame, method: str, metrics: Sequence[str], c
         ax.set_title(label(panel), fontsize=10)
         ax.set_xlabel("epoch")
         _integer_epochs(ax)
-    for ax in axes.ravel()[len(panels):]:
-        ax.axis("off")
-    handles, names = axes.ravel()[1 if labelled else 0].get_legend_handles_labels()
+    handles, names = axes[1 if labelled else 0].get_legend_handles_labels()
     unique = dict(zip(names, handles))
     fig.legend(unique.values(), unique.keys(), loc="outside lower center", ncol=len(unique))
     fig.suptitle(f"{method}: every metric against epoch")
@@ -198,18 +204,14 @@ def architecture_scatter(table: pd.DataFrame, metrics: Sequence[str], columns: i
     """Each metric against linear-probe accuracy across encoders (the study's Figure 5): colour = encoder,
     marker = kind (SSL, supervised, random initialisation)."""
     metrics = [m for m in metrics if table[m].notna().any()]
-    n_rows = math.ceil(len(metrics) / columns)
-    fig, axes = plt.subplots(n_rows, columns, figsize=(3.6 * columns, 3.0 * n_rows), constrained_layout=True,
-                             squeeze=False)
-    for ax, metric in zip(axes.ravel(), metrics):
+    fig, axes = _panel_grid(len(metrics), columns, panel_height=3.0)
+    for ax, metric in zip(axes, metrics):
         sns.scatterplot(data=table, x=metric, y="reference", hue="architecture", style="kind", s=60, ax=ax,
-                        legend=ax is axes.ravel()[0])
+                        legend=ax is axes[0])
         ax.set(xlabel=label(metric), ylabel="linear-probe acc.")
-    for ax in axes.ravel()[len(metrics):]:
-        ax.axis("off")
-    if axes.ravel()[0].get_legend() is not None:
-        handles, names = axes.ravel()[0].get_legend_handles_labels()
-        axes.ravel()[0].get_legend().remove()
+    if (legend := axes[0].get_legend()) is not None:  # one legend for the figure, beside the panels
+        handles, names = axes[0].get_legend_handles_labels()
+        legend.remove()
         fig.legend(handles, names, loc="outside right upper", fontsize=8)
     fig.suptitle("label-free metrics against linear-probe accuracy across encoders (backbone)")
     return fig

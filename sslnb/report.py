@@ -30,7 +30,7 @@ NOTEBOOKS = {
     "tsne": "openTSNE maps of the evaluation set at the first, middle and last milestone, coloured by "
             "class and by k-means cluster, all started from one shared initialisation.",
     "selection": "Checkpoint-selection regret of each metric, and how it ranks the methods' final models.",
-    "architectures": "Across encoder families (the sweep, `dvc repro architectures/dvc.yaml`): each metric "
+    "architectures": "Across encoder families (the sweep, `make sweep`): each metric "
                      "against the probe, cross-architecture correlations, the verdict on finding 5.",
 }
 ORDER = list(NOTEBOOKS)

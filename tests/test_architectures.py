@@ -6,12 +6,12 @@ import shutil
 import pytest
 import yaml
 
+from browser import check_renders_in_chromium
 from conftest import run, tiny_params
 from sslnb.architectures import Sweep, architecture_table, encoder_params
 from sslnb.config import params_from_dict
 from sslnb.findings import UNTESTABLE, FindingRules, finding_architectures
 from sslnb.paths import ProjectPaths
-from browser import check_renders_in_chromium
 
 
 def test_encoder_params_override_the_model_and_keep_the_rest(fake_fashion_dir):

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sslnb.correlation import bootstrap_interval, correlation_table
+from sslnb.correlation import bootstrap_interval, correlation_across_models, correlation_table
 
 
 def checkpoint_table(n=12, noise=0.3, seed=0):
@@ -57,6 +57,18 @@ def test_warmup_keeps_only_late_checkpoints():
         correlation_table(table, ["tracks"], warmup_fraction=1.0)
     with pytest.raises(ValueError, match="no column"):
         correlation_table(table, ["missing"])
+
+
+def test_across_models_uses_every_row_as_one_point():
+    # Five "encoders" in no particular order, no epochs: every row is a model, the scipy values are exact.
+    models = pd.DataFrame({"reference": [0.82, 0.85, 0.78, 0.83, 0.80], "tracks": [2.0, 3.0, 0.5, 2.5, 1.0],
+                           "noise": [0.3, -1.0, 0.8, 0.1, -0.2], "architecture": list("abcde")})
+    result = correlation_across_models(models, ["tracks", "noise"], "across", n_boot=200)
+    assert set(result.method) == {"across"} and (result.n == 5).all() and set(result.window) == {"all"}
+    by = result.set_index(["metric", "statistic"]).value
+    assert by["tracks", "spearman"] == pytest.approx(1.0) and by["tracks", "kendall"] == pytest.approx(1.0)
+    assert by["noise", "spearman"] == pytest.approx(stats.spearmanr(models.noise, models.reference)[0])
+    assert by["noise", "kendall"] == pytest.approx(stats.kendalltau(models.noise, models.reference)[0])
 
 
 @pytest.mark.parametrize("statistic, reference", [("pearson", stats.pearsonr), ("spearman", stats.spearmanr),
