@@ -9,7 +9,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import traceback
 from pathlib import Path
+from typing import Any, Callable
+
+from sslnb.errors import UsageError, check_writable, one_line, read_yaml
 
 EXAMPLES = """\
 stages, in pipeline order (dvc repro runs them for you):
@@ -59,7 +63,7 @@ examples:
 """
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sslnb",
         description="Label-free monitoring of self-supervised learning: train SSL encoders, embed every "
@@ -149,16 +153,38 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _evaluate(args: argparse.Namespace, params, paths) -> Path:
-    if args.method and args.inputs:
-        raise ValueError("give either --method (pipeline stage) or INPUT files/folder, not both")
-    if args.method:
-        from sslnb.evaluate import evaluate
+def _cmd_prepare(args: argparse.Namespace, params, paths) -> Path:
+    from sslnb.data import prepare
 
-        return evaluate(params, args.method, paths)
+    return prepare(params, paths)
+
+
+def _cmd_train(args: argparse.Namespace, params, paths) -> Path:
+    from sslnb.train import train
+
+    return train(params, args.method, paths, resume=not args.no_resume)
+
+
+def _cmd_embed(args: argparse.Namespace, params, paths) -> Path:
+    from sslnb.embed import embed
+
+    return embed(params, args.method, paths)
+
+
+def _cmd_evaluate_stage(args: argparse.Namespace, params, paths) -> Path:
+    from sslnb.evaluate import evaluate
+
+    return evaluate(params, args.method, paths)
+
+
+def _cmd_evaluate(args: argparse.Namespace, params, paths) -> Path:
+    """Bring your own embeddings or checkpoints (the pipeline stage, --method, is _cmd_evaluate_stage)."""
+    if args.method and args.inputs:
+        raise UsageError("give either --method (pipeline stage) or INPUT files/folder, not both")
     if not args.inputs:
-        raise ValueError("nothing to evaluate: give embedding files or a checkpoint folder, or --method M "
+        raise UsageError("nothing to evaluate: give embedding files or a checkpoint folder, or --method M "
                          "(see sslnb evaluate --help)")
+    check_writable(args.out, "--out")  # before any work, not after it
     from sslnb.external import evaluate_checkpoint_folder, evaluate_files, read_labels
     from sslnb.io import save_csv
 
@@ -166,7 +192,7 @@ def _evaluate(args: argparse.Namespace, params, paths) -> Path:
     folders = [path for path in args.inputs if path.is_dir()]
     if folders:
         if len(args.inputs) > 1:
-            raise ValueError("give one checkpoint folder at a time")
+            raise UsageError("give one checkpoint folder at a time")
         table = evaluate_checkpoint_folder(folders[0], paths, params.metrics, k, args.name)
     else:
         labels = read_labels(args.labels) if args.labels else None
@@ -177,95 +203,122 @@ def _evaluate(args: argparse.Namespace, params, paths) -> Path:
     return args.out
 
 
-def _evaluate_model(args: argparse.Namespace, params, paths) -> Path:
+def _cmd_evaluate_model(args: argparse.Namespace, params, paths) -> Path:
+    if args.torchscript and args.image_size is None:
+        raise UsageError("--torchscript needs --image-size: the size the encoder expects")
+    name = args.name or (args.torchscript.stem if args.torchscript else args.torchvision)
+    out = args.out or Path(f"{name}.csv")
+    check_writable(out, "--out")
     from sslnb.data import load_dataset
     from sslnb.io import save_csv
     from sslnb.pretrained import evaluate_encoder, torchscript_encoder, torchvision_encoder
 
+    data = load_dataset(paths.dataset)  # a missing data set is named before any weights are loaded
     if args.torchscript:
-        if args.image_size is None:
-            raise ValueError("--torchscript needs --image-size: the size the encoder expects")
         encoder, preprocessing = torchscript_encoder(args.torchscript, args.image_size)
-        name = args.name or args.torchscript.stem
     else:
         encoder, preprocessing = torchvision_encoder(args.torchvision, args.weights, args.weights_file,
                                                      args.random_weights)
         preprocessing = preprocessing.with_size(args.image_size)
-        name = args.name or args.torchvision
     if params.train.threads > 0:
         import torch
 
         torch.set_num_threads(params.train.threads)
-    table = evaluate_encoder(encoder, preprocessing, load_dataset(paths.dataset), params, name, args.batch_size)
-    out = args.out or Path(f"{name}.csv")
+    table = evaluate_encoder(encoder, preprocessing, data, params, name, args.batch_size)
     save_csv(table, out)
     return out
 
 
+def _cmd_sweep_configure(args: argparse.Namespace, params, paths) -> Path:
+    from sslnb.architectures import configure
+
+    return configure(read_yaml(args.params or paths.params), args.encoder, paths)
+
+
+def _cmd_sweep_collect(args: argparse.Namespace, params, paths) -> Path:
+    from sslnb.architectures import collect
+
+    return collect(read_yaml(args.params or paths.params), paths)
+
+
+def _cmd_tsne(args: argparse.Namespace, params, paths) -> Path:
+    from sslnb.tsne import tsne
+
+    params.method(args.method)  # an unknown method is a clear error before any work
+    return tsne(params, args.method, paths)
+
+
+def _cmd_summarize(args: argparse.Namespace, params, paths) -> Path:
+    from sslnb.summary import summarize
+
+    return summarize(paths)
+
+
+def _cmd_report(args: argparse.Namespace, params, paths) -> Path:
+    from sslnb.report import build_index
+
+    return build_index(paths, params)
+
+
+def _cmd_notebook(args: argparse.Namespace, params, paths) -> Path:
+    from sslnb.notebooks import execute, parse_parameters
+
+    return execute(args.notebook, args.output, parse_parameters(args.parameter), cwd=paths.root)
+
+
+# One handler per command. The stage-dependency test (tests/stage_deps.py) follows the imports of each
+# handler to the modules a DVC stage runs, so a stage's deps cannot lag behind its code.
+HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Any], Path]] = {
+    "prepare": _cmd_prepare,
+    "train": _cmd_train,
+    "embed": _cmd_embed,
+    "evaluate": _cmd_evaluate,
+    "evaluate-model": _cmd_evaluate_model,
+    "sweep-configure": _cmd_sweep_configure,
+    "sweep-collect": _cmd_sweep_collect,
+    "tsne": _cmd_tsne,
+    "summarize": _cmd_summarize,
+    "report": _cmd_report,
+    "notebook": _cmd_notebook,
+}
+NEEDS_NO_PARAMS = ("notebook",)
+
+
+def handler_for(args: argparse.Namespace) -> Callable[[argparse.Namespace, Any, Any], Path]:
+    """The function that runs the parsed command line (``evaluate --method M`` is the pipeline stage)."""
+    if args.command == "evaluate" and args.method and not args.inputs:
+        return _cmd_evaluate_stage
+    return HANDLERS[args.command]
+
+
+def _load_params(args: argparse.Namespace, paths):
+    from sslnb.config import Params, load_params
+
+    if args.command in NEEDS_NO_PARAMS:
+        return None
+    params_file = args.params or paths.params
+    if args.command == "evaluate" and not args.method and args.params is None and not params_file.is_file():
+        return Params()  # your own embeddings outside an sslnb project: default metric settings
+    return load_params(params_file)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
     logging.captureWarnings(True)  # warnings (collapse, duplicates) print once, through the log
     # Imported here so that --help answers instantly, without importing torch.
-    from sslnb.config import Params, load_params
     from sslnb.paths import ProjectPaths
 
-    paths = ProjectPaths(args.root.resolve())
     try:
-        if args.command == "notebook":
-            from sslnb.notebooks import execute, parse_parameters
-
-            out = execute(args.notebook, args.output, parse_parameters(args.parameter), cwd=paths.root)
-            print(f"sslnb notebook: wrote {out}")
-            return 0
-        params_file = args.params or paths.params
-        if args.command == "evaluate" and not args.method and args.params is None and not params_file.is_file():
-            params = Params()  # your own embeddings outside an sslnb project: default metric settings
-        else:
-            params = load_params(params_file)
-        if args.command == "prepare":
-            from sslnb.data import prepare
-
-            out = prepare(params, paths)
-        elif args.command == "train":
-            from sslnb.train import train
-
-            out = train(params, args.method, paths, resume=not args.no_resume)
-        elif args.command == "embed":
-            from sslnb.embed import embed
-
-            out = embed(params, args.method, paths)
-        elif args.command == "sweep-configure":
-            import yaml
-
-            from sslnb.architectures import configure
-
-            out = configure(yaml.safe_load(params_file.read_text()), args.encoder, paths)
-        elif args.command == "sweep-collect":
-            import yaml
-
-            from sslnb.architectures import collect
-
-            out = collect(yaml.safe_load(params_file.read_text()), paths)
-        elif args.command == "evaluate-model":
-            out = _evaluate_model(args, params, paths)
-        elif args.command == "tsne":
-            from sslnb.tsne import tsne
-
-            params.method(args.method)  # an unknown method is a clear error before any work
-            out = tsne(params, args.method, paths)
-        elif args.command == "summarize":
-            from sslnb.summary import summarize
-
-            out = summarize(paths)
-        elif args.command == "report":
-            from sslnb.report import build_index
-
-            out = build_index(paths, params)
-        else:
-            out = _evaluate(args, params, paths)
-    except (ValueError, FileNotFoundError, FloatingPointError) as error:
-        print(f"sslnb {args.command}: error: {error}", file=sys.stderr)
+        paths = ProjectPaths(args.root.resolve())
+        out = handler_for(args)(args, _load_params(args, paths), paths)
+    except KeyboardInterrupt:
+        print(f"sslnb {args.command}: interrupted; no half-written artifact was left", file=sys.stderr)
+        return 130
+    except Exception as error:  # every failure: one line naming the file or key and the fix (-v: traceback)
+        if args.verbose:
+            traceback.print_exc()
+        print(f"sslnb {args.command}: error: {one_line(error)}", file=sys.stderr)
         return 2
     print(f"sslnb {args.command}: wrote {out}")
     return 0

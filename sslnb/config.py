@@ -8,14 +8,20 @@ wrong results.
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from sslnb.errors import read_yaml
 
 
 ARCHITECTURES = ("resnet", "convnet", "vit")  # encoder families of sslnb.models
+OPTIMIZERS = ("adamw", "sgd")  # train.optimizer
+SCHEDULES = ("cosine", "constant")  # train.schedule
+# Options that any method's entry under `methods` may set, overriding the train section, with their types.
+METHOD_TRAIN_OPTIONS = {"lr": float, "weight_decay": float, "batch_size": int, "optimizer": str, "momentum": float}
 
 
 @dataclass(frozen=True)
@@ -71,10 +77,15 @@ class TrainConfig:
     batch_size: int = 256
     lr: float = 2e-3
     weight_decay: float = 1e-4
+    optimizer: str = "adamw"  # adamw, or sgd (with momentum, as in the SimCLR, MoCo and SimSiam papers)
+    momentum: float = 0.9  # sgd only
+    schedule: str = "cosine"  # learning-rate schedule: cosine (decay to 0 over the run) or constant
+    warmup_epochs: int = 0  # linear warm-up of the learning rate over this many epochs, then the schedule
     milestones: tuple[int, ...] = (0, 1, 2, 3, 4, 6, 8, 11, 15, 20, 25, 30)
     threads: int = 0  # torch intra-op threads; 0 keeps torch's default
     device: str = "auto"  # auto: CUDA, then MPS, then CPU
     amp: bool = True  # mixed precision (float16 autocast), used on CUDA only
+    channels_last: bool = True  # NHWC memory layout for convolutions: faster on CPUs and GPUs (other round-off)
     sync_batchnorm: bool = False  # under torchrun on GPUs: batch statistics over the global batch
     collapse_warning: float = 0.1  # warn when embedding std < this fraction of a healthy 1/sqrt(d)
     monitor_samples: int = 1000  # evaluation images scored by the label-free monitor each epoch; 0: off
@@ -150,19 +161,88 @@ class Params:
         return dataclasses.asdict(self)
 
 
-def _build(cls: type, section: str, values: dict[str, Any] | None) -> Any:
-    values = dict(values or {})
+def _kind(annotation: Any) -> str:
+    """A reader's name for a field's type: 'an integer', 'a list of 2 numbers', ..."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return f"{_kind(inner[0])} or null" if len(inner) == 1 else " or ".join(_kind(a) for a in inner)
+    if origin is tuple:
+        return "a list of numbers" if args[-1] is Ellipsis else f"a list of {len(args)} numbers"
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(annotation, "a value")
+
+
+def _typed(annotation: Any, value: Any, where: str) -> Any:
+    """``value`` checked against a field's type (ints stay ints, numbers become floats), else a ValueError."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    ok = True
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        for candidate in inner:
+            try:
+                return _typed(candidate, value, where)
+            except ValueError:
+                pass
+        ok = False
+    elif origin is tuple:
+        items = value if isinstance(value, (list, tuple)) else None
+        length_ok = items is not None and (args[-1] is Ellipsis or len(items) == len(args))
+        if length_ok:
+            item_type = args[0]
+            return tuple(_typed(item_type, item, where) for item in items)
+        ok = False
+    elif annotation is bool:
+        ok = isinstance(value, bool)
+    elif annotation is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif annotation is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif annotation is str:
+        ok = isinstance(value, str)
+    if not ok:
+        raise ValueError(f"params.yaml: {where} must be {_kind(annotation)}, got {value!r} "
+                         f"({type(value).__name__}); fix the value in params.yaml")
+    return value
+
+
+def _build(cls: type, section: str, values: Any) -> Any:
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise ValueError(f"params.yaml: section '{section}' must be a mapping of keys to values, got a "
+                         f"{type(values).__name__}; write it as '{section}:' followed by indented 'key: value' lines")
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise ValueError(
             f"params.yaml: unknown key(s) {unknown} in section '{section}'; known keys are {sorted(known)}"
         )
-    for name, value in values.items():
-        default = getattr(cls(), name)
-        if isinstance(default, tuple) and isinstance(value, list):
-            values[name] = tuple(value)
-    return cls(**values)
+    hints = typing.get_type_hints(cls)
+    return cls(**{name: _typed(hints[name], value, f"{section}.{name}") for name, value in values.items()})
+
+
+def _methods(raw: Any) -> dict[str, dict[str, Any]]:
+    """The ``methods`` section: a non-empty mapping of method name to options, common options typed."""
+    if raw is None or raw == {}:
+        raise ValueError("params.yaml: 'methods' lists no method; name at least one, "
+                         "e.g. 'methods: {simclr: {temperature: 0.5}}'")
+    if not isinstance(raw, dict):
+        raise ValueError(f"params.yaml: 'methods' must map method names to their options, got a "
+                         f"{type(raw).__name__}; e.g. 'methods: {{simclr: {{temperature: 0.5}}}}'")
+    methods = {}
+    for name, options in raw.items():
+        if options is not None and not isinstance(options, dict):
+            raise ValueError(f"params.yaml: methods.{name} must be a mapping of options (or empty), "
+                             f"got {options!r}; e.g. 'methods: {{{name}: {{}}}}'")
+        options = dict(options or {})
+        for key, kind in METHOD_TRAIN_OPTIONS.items():
+            if key in options:
+                options[key] = _typed(kind, options[key], f"methods.{name}.{key}")
+        methods[str(name)] = options
+    return methods
 
 
 _SECTIONS = {
@@ -183,9 +263,13 @@ def params_from_dict(raw: dict[str, Any]) -> Params:
     if unknown:
         raise ValueError(f"params.yaml: unknown section(s) {unknown}; known sections are {sorted(allowed)}")
     sections = {name: _build(cls, name, raw.get(name)) for name, cls in _SECTIONS.items()}
+    for name in ("report", "architectures"):
+        if not isinstance(raw.get(name) or {}, dict):
+            raise ValueError(f"params.yaml: section '{name}' must be a mapping of keys to values, "
+                             f"got a {type(raw[name]).__name__}")
     params = Params(
-        seed=int(raw.get("seed", 0)),
-        methods=dict(raw.get("methods") or Params().methods),
+        seed=_typed(int, raw.get("seed", 0), "seed"),
+        methods=_methods(raw["methods"]) if "methods" in raw else Params().methods,
         report=dict(raw.get("report") or {}),
         architectures=dict(raw.get("architectures") or {}),
         **sections,
@@ -195,13 +279,8 @@ def params_from_dict(raw: dict[str, Any]) -> Params:
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} not found. Run sslnb from the project root (the folder with dvc.yaml), "
-            "or pass --params PATH."
-        )
-    return params_from_dict(yaml.safe_load(path.read_text()) or {})
+    """Read and validate a params file; every error names the file or the key and the fix."""
+    return params_from_dict(read_yaml(Path(path)))
 
 
 def _validate(params: Params) -> None:
@@ -213,6 +292,17 @@ def _validate(params: Params) -> None:
         raise ValueError(f"train.milestones must be strictly increasing, got {milestones}")
     if milestones[-1] > train.epochs:
         raise ValueError(f"train.milestones go up to {milestones[-1]} but train.epochs is {train.epochs}")
+    if train.epochs < 1:
+        raise ValueError(f"train.epochs must be at least 1, got {train.epochs}")
+    if train.optimizer not in OPTIMIZERS:
+        raise ValueError(f"train.optimizer must be one of {list(OPTIMIZERS)}, got {train.optimizer!r}")
+    if train.schedule not in SCHEDULES:
+        raise ValueError(f"train.schedule must be one of {list(SCHEDULES)}, got {train.schedule!r}")
+    if not 0 <= train.warmup_epochs <= train.epochs:
+        raise ValueError(f"train.warmup_epochs must be between 0 and train.epochs ({train.epochs}), "
+                         f"got {train.warmup_epochs}")
+    if train.lr <= 0:
+        raise ValueError(f"train.lr must be positive, got {train.lr}")
     if train.batch_size < 2:
         raise ValueError("train.batch_size must be at least 2: contrastive losses need negatives")
     data = params.data

@@ -44,14 +44,6 @@ log = logging.getLogger(__name__)
 
 
 
-def suite_options(cfg: MetricsConfig, k: int) -> SuiteOptions:
-    return SuiteOptions(
-        k=k, seed=cfg.seed, sample_size=cfg.sample_size, silhouette_pca_dim=cfg.silhouette_pca_dim,
-        entropy_neighbors=cfg.entropy_neighbors, entropy_normalize=cfg.entropy_normalize,
-        entropy_bins=cfg.entropy_bins, alpha_first_rank=cfg.alpha_first_rank,
-    )
-
-
 def probe_metrics(fit_Z: np.ndarray, fit_y: np.ndarray, eval_Z: np.ndarray, eval_y: np.ndarray,
                   cfg: MetricsConfig, knn_k: int | None = None) -> dict[str, float]:
     """Linear probe and kNN accuracy: fit on (fit_Z, fit_y), scored on (eval_Z, eval_y)."""
@@ -110,7 +102,7 @@ def evaluate_file(path: Path, method: str, eval_y: np.ndarray | None, probe_y: n
     with np.load(path, allow_pickle=False) as stored:
         layers = layers_of({key: stored[key] for key in stored.files})
     try:
-        rows = layer_rows(layers, eval_y, probe_y, suite_options(cfg, k), cfg)
+        rows = layer_rows(layers, eval_y, probe_y, SuiteOptions.from_config(cfg, k), cfg)
     except ValueError as error:
         raise ValueError(f"{path} (embeddings of epoch {epoch}): {error}") from error
     return [{"method": method, "epoch": epoch, **row} for row in rows]

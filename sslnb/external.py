@@ -31,7 +31,8 @@ from tqdm.auto import tqdm
 from sslnb.columns import DIAGNOSTIC, LABEL_BASED, LABEL_FREE
 from sslnb.config import MetricsConfig, Params, params_from_dict
 from sslnb.embed import augmented_views, embed_arrays
-from sslnb.evaluate import layer_rows, layers_of, probe_metrics, suite_options
+from sslnb.evaluate import layer_rows, layers_of, probe_metrics
+from sslnb.metrics import SuiteOptions
 from sslnb.io import load_checkpoint
 from sslnb.paths import ProjectPaths, epoch_files
 
@@ -96,10 +97,10 @@ def _file_rows(layers: dict[str, dict[str, np.ndarray]], labels: np.ndarray | No
     if labels is not None and len(labels) != len(first):
         raise ValueError(f"the labels have {len(labels)} entries but the embeddings have {len(first)} rows")
     if labels is None or any("probe" in parts for parts in layers.values()):
-        return layer_rows(layers, labels, labels, suite_options(cfg, k), cfg)
+        return layer_rows(layers, labels, labels, SuiteOptions.from_config(cfg, k), cfg)
     # no separate probe set: AMI(C1; classes) on every row; the probes fit on a seeded part of the rows
     # and are scored on the rest
-    rows = layer_rows(layers, labels, None, suite_options(cfg, k), cfg)
+    rows = layer_rows(layers, labels, None, SuiteOptions.from_config(cfg, k), cfg)
     fit, held_out = _probe_split(len(first), probe_fraction, cfg.seed)
     for row, parts in zip(rows, layers.values()):
         Z = parts["eval"]
@@ -167,5 +168,5 @@ def evaluate_checkpoint_folder(folder: Path, paths: ProjectPaths, cfg: MetricsCo
         model.load_state_dict(state["model"])
         layers = layers_of(embed_arrays(model, data, augmented_views(data.test_images, params), cfg.views))
         rows += [{"method": name or method, "dataset": params.data.name, "epoch": int(state["epoch"]), **row}
-                 for row in layer_rows(layers, *labels, suite_options(cfg, k), cfg)]
+                 for row in layer_rows(layers, *labels, SuiteOptions.from_config(cfg, k), cfg)]
     return tidy_table(rows)

@@ -166,7 +166,8 @@ def evaluate_encoder(encoder: nn.Module, preprocessing: Preprocessing, data: Dat
                      name: str, batch_size: int = 128) -> pd.DataFrame:
     """The pipeline's metrics table (one row, layer ``backbone``, epoch 0) of ``encoder`` on ``data``."""
     from sslnb.embed import augmented_views
-    from sslnb.evaluate import layer_rows, suite_options
+    from sslnb.evaluate import layer_rows
+    from sslnb.metrics import SuiteOptions
     from sslnb.external import tidy_table
 
     cfg: MetricsConfig = params.metrics
@@ -178,5 +179,5 @@ def evaluate_encoder(encoder: nn.Module, preprocessing: Preprocessing, data: Dat
         "views": viewed.reshape(-1, cfg.views, viewed.shape[1]),  # (images, views, D), as the embed stage
     }
     labels = (data.test_labels, data.probe_labels) if data.labelled else (None, None)
-    rows = layer_rows({"backbone": arrays}, *labels, suite_options(cfg, cfg.clusters(data.classes)), cfg)
+    rows = layer_rows({"backbone": arrays}, *labels, SuiteOptions.from_config(cfg, cfg.clusters(data.classes)), cfg)
     return tidy_table([{"method": name, "dataset": params.data.name, "epoch": 0, **row} for row in rows])

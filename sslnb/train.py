@@ -1,12 +1,17 @@
 """The shared SSL training loop: milestones, checkpoints, resume, devices and torchrun.
 
-After every epoch (and at epoch 0) a :class:`~sslnb.monitor.LabelFreeMonitor` scores the backbone on a
-fixed sample of ``train.monitor_samples`` evaluation images, so ``history.csv`` logs the label-free
-metrics next to the loss as training goes. A checkpoint is written at every milestone epoch in
-``train.milestones`` (epoch 0 is the random initialisation) and at the last epoch. Each holds the model and optimiser state, the learning-rate
-schedule, the random number generator state, the loss history and the config, so a run killed at any
-point restarts from its last checkpoint and ends with exactly the weights of an uninterrupted run (on
-the CPU, with the same seed).
+The per-epoch work around the optimisation is a list of callbacks (:mod:`sslnb.callbacks`). After every
+epoch (and at epoch 0) the label-free monitor scores the backbone on a fixed sample of
+``train.monitor_samples`` evaluation images, so ``history.csv`` logs the label-free metrics next to the
+loss as training goes. A checkpoint is written at every milestone epoch in ``train.milestones`` (epoch 0
+is the random initialisation) and at the last epoch. Each holds the model and optimiser state, the
+learning-rate schedule, the random number generator state, the loss history and the config, so a run
+killed at any point restarts from its last checkpoint and ends with exactly the weights of an
+uninterrupted run (on the CPU, with the same seed).
+
+The optimiser (``train.optimizer``: AdamW or SGD with momentum) and its schedule (``train.schedule``,
+``train.warmup_epochs``) are chosen in params; a method's entry may override ``lr``, ``weight_decay``,
+``batch_size``, ``optimizer`` and ``momentum``.
 
 Under ``torchrun`` every process draws the same permutation and the same augmentations for the whole
 global batch (one seeded generator each), then trains on its own contiguous slice of it; DDP averages
@@ -23,20 +28,19 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
 from sslnb import distributed
 from sslnb.augment import to_tensor, two_views
+from sslnb.callbacks import Callback, default_callbacks
 from sslnb.config import Params
 from sslnb.data import load_dataset
 from sslnb.device import pick_device
-from sslnb.io import load_checkpoint, save_checkpoint, save_csv
+from sslnb.io import load_checkpoint
 from sslnb.methods import SSLMethod, build_method
 from sslnb.metrics import embedding_std
-from sslnb.monitor import LabelFreeMonitor
 from sslnb.paths import ProjectPaths, epoch_files
 
 log = logging.getLogger(__name__)
@@ -60,15 +64,32 @@ def run_config(params: Params, method: str) -> dict[str, Any]:
     }
 
 
-def _cosine_schedule(total_steps: int):
-    """Learning-rate factor: cosine decay from 1 to 0 over the run (Loshchilov & Hutter, 2017)."""
-    return lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / max(total_steps, 1)))
+def lr_factor(total_steps: int, warmup_steps: int = 0, schedule: str = "cosine"):
+    """Learning-rate factor per step: linear warm-up, then cosine decay to 0 (Loshchilov & Hutter, 2017)
+    or constant."""
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        if schedule == "constant":
+            return 1.0
+        done = min(step - warmup_steps, total_steps - warmup_steps) / max(total_steps - warmup_steps, 1)
+        return 0.5 * (1 + math.cos(math.pi * done))
+    return factor
+
+
+def build_optimizer(name: str, parameters, lr: float, weight_decay: float, momentum: float) -> torch.optim.Optimizer:
+    """AdamW (Loshchilov & Hutter, 2019), or SGD with momentum as in the SimCLR, MoCo and SimSiam papers."""
+    if name == "adamw":
+        return torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
+    if name == "sgd":
+        return torch.optim.SGD(parameters, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    raise ValueError(f"train.optimizer must be 'adamw' or 'sgd', got {name!r}")
 
 
 def batch_std(z: torch.Tensor) -> float:
     """The collapse indicator (:func:`sslnb.metrics.embedding_std`) of a batch of projector outputs."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # the trainer warns once, in _check_collapse
+        warnings.simplefilter("ignore", RuntimeWarning)  # the collapse check warns once, by itself
         return embedding_std(z.detach().float().cpu().numpy())
 
 
@@ -84,36 +105,85 @@ def _latest_resumable(folder: Path, config: dict[str, Any]) -> dict | None:
     return state
 
 
-class Trainer:
-    """Trains one SSL method on the prepared data set and writes its milestone checkpoints."""
+def as_input(images: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
+    """A batch on ``device``, in the channels-last memory layout when asked (faster convolutions)."""
+    images = images.to(device)
+    return images.contiguous(memory_format=torch.channels_last) if channels_last else images
 
-    def __init__(self, params: Params, method: str, paths: ProjectPaths) -> None:
+
+class Trainer:
+    """Trains one SSL method on the prepared data set and writes its milestone checkpoints.
+
+    All state is set up in :meth:`setup`; :meth:`run` trains epoch by epoch and hands each epoch's record
+    to the callbacks (:mod:`sslnb.callbacks`): the label-free monitor, the history, the progress bar, the
+    collapse check and the checkpoint writer, in that order. Pass ``callbacks`` to replace or extend them.
+    """
+
+    def __init__(self, params: Params, method: str, paths: ProjectPaths,
+                 callbacks: list[Callback] | None = None) -> None:
         self.params, self.method, self.paths = params, method, paths
         self.cfg = params.train
         self.config = run_config(params, method)
-        self.out_dir = paths.checkpoints(method)
         options = params.method(method)
         self.lr = float(options.get("lr", self.cfg.lr))
         self.weight_decay = float(options.get("weight_decay", self.cfg.weight_decay))
         self.batch_size = int(options.get("batch_size", self.cfg.batch_size))
+        self.optimizer_name = str(options.get("optimizer", self.cfg.optimizer))
+        self.momentum = float(options.get("momentum", self.cfg.momentum)) if self.optimizer_name == "sgd" else 0.0
         if self.batch_size < 2:
             raise ValueError(f"methods.{method}.batch_size must be at least 2, got {self.batch_size}")
+        if self.lr <= 0:
+            raise ValueError(f"methods.{method}.lr must be positive, got {self.lr}")
+        self.callbacks = callbacks
 
-    # -- set-up -----------------------------------------------------------------------------
-    def _build(self, steps_per_epoch: int) -> None:
+    # -- set-up: every attribute of a run is made here ---------------------------------------
+    def setup(self) -> None:
+        cfg = self.cfg
+        if cfg.threads > 0:
+            torch.set_num_threads(cfg.threads)
+        self.device = pick_device(cfg.device)
+        self.ctx = distributed.init_from_env(self.device.type)
+        if self.ctx.enabled:
+            self.device = pick_device(cfg.device, self.ctx.local_rank)
+        if self.batch_size % self.ctx.world_size:
+            raise ValueError(
+                f"the batch size ({self.batch_size}) must divide evenly over {self.ctx.world_size} processes"
+            )
+        self.local_batch = self.batch_size // self.ctx.world_size
+        self.data = load_dataset(self.paths.dataset)
+        self.images = to_tensor(self.data.train_images)
+        if len(self.images) < self.batch_size:
+            raise ValueError(f"{len(self.images)} training images are fewer than the batch size ({self.batch_size})")
+        self.steps_per_epoch = len(self.images) // self.batch_size  # drop the last partial batch: tiny ones hurt BN
+        self.total_steps = cfg.epochs * self.steps_per_epoch
         torch.manual_seed(self.params.seed)
         self.model: SSLMethod = build_method(self.method, self.params).to(self.device)
-        if self.ctx.enabled and self.cfg.sync_batchnorm:
+        if cfg.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        if self.ctx.enabled and cfg.sync_batchnorm:
             if self.device.type != "cuda":
                 raise ValueError("train.sync_batchnorm needs CUDA GPUs (PyTorch's SyncBatchNorm); set it false")
             self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        self.total_steps = self.cfg.epochs * steps_per_epoch
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _cosine_schedule(self.total_steps))
-        self.use_amp = self.cfg.amp and self.device.type == "cuda"
+        self.labels = self._training_labels()
+        self.optimizer = build_optimizer(self.optimizer_name, self.model.parameters(), self.lr, self.weight_decay,
+                                         self.momentum)
+        schedule = lr_factor(self.total_steps, cfg.warmup_epochs * self.steps_per_epoch, cfg.schedule)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, schedule)
+        self.use_amp = cfg.amp and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         self.generator = torch.Generator().manual_seed(self.params.seed)
         self.history: list[dict[str, float]] = []
+        if self.callbacks is None:
+            self.callbacks = default_callbacks(self)
+
+    def _training_labels(self) -> torch.Tensor | None:
+        """The train split's labels if the method learns from them (the supervised reference), else None."""
+        if not getattr(self.model, "uses_labels", False):
+            return None
+        if not self.data.labelled:
+            raise ValueError(f"{self.method} trains with labels, but the data set has none; "
+                             "use an SSL method, or a labelled data set")
+        return torch.as_tensor(self.data.train_labels, dtype=torch.long)
 
     def _wrapped(self) -> nn.Module:
         if not self.ctx.enabled:
@@ -121,7 +191,8 @@ class Trainer:
         device_ids = [self.device.index] if self.device.type == "cuda" else None
         return nn.parallel.DistributedDataParallel(self.model, device_ids=device_ids)
 
-    def _state(self, epoch: int) -> dict:
+    def state(self, epoch: int) -> dict:
+        """Everything a checkpoint holds: weights, optimiser, schedule, RNG, history and config."""
         return {
             "epoch": epoch,
             "model": self.model.state_dict(),
@@ -143,19 +214,14 @@ class Trainer:
         self.history = list(state["history"])
         return int(state["epoch"])
 
-    def _save(self, epoch: int) -> None:
-        if self.ctx.is_main:
-            save_checkpoint(self._state(epoch), self.paths.checkpoint(self.method, epoch))
-        if self.ctx.enabled:
-            torch.distributed.barrier()  # nobody reads a checkpoint before rank 0 has written it
-
     # -- training ---------------------------------------------------------------------------
     def _step(self, model: nn.Module, batch: torch.Tensor, epoch: int, step: int,
               labels: torch.Tensor | None = None) -> tuple[float, float]:
         view1, view2 = two_views(batch, self.params.augment, self.generator)
         # Every process augments the whole global batch identically and keeps its own slice.
         local = slice(self.ctx.rank * self.local_batch, (self.ctx.rank + 1) * self.local_batch)
-        view1, view2 = view1[local].to(self.device), view2[local].to(self.device)
+        view1 = as_input(view1[local], self.device, self.cfg.channels_last)
+        view2 = as_input(view2[local], self.device, self.cfg.channels_last)
         extra = () if labels is None else (labels[local].to(self.device),)  # the supervised reference only
         autocast = torch.autocast("cuda", dtype=torch.float16) if self.use_amp else contextlib.nullcontext()
         with autocast:
@@ -173,68 +239,30 @@ class Trainer:
         self.model.on_step_end(self.scheduler.last_epoch / max(self.total_steps, 1))
         return loss.item(), batch_std(z)
 
-    def _training_labels(self, data) -> torch.Tensor | None:
-        """The train split's labels if the method learns from them (the supervised reference), else None."""
-        if not getattr(self.model, "uses_labels", False):
-            return None
-        if not data.labelled:
-            raise ValueError(f"{self.method} trains with labels, but the data set has none; "
-                             "use an SSL method, or a labelled data set")
-        return torch.as_tensor(data.train_labels, dtype=torch.long)
+    def train_epoch(self, model: nn.Module, epoch: int) -> dict[str, float]:
+        """One pass over the training images; the epoch's record (mean loss and projector std)."""
+        model.train()
+        order = torch.randperm(len(self.images), generator=self.generator)
+        losses, stds = [], []
+        for step in tqdm(range(self.steps_per_epoch), desc=f"epoch {epoch}", unit="batch", leave=False,
+                         disable=not self.ctx.is_main):
+            rows = order[step * self.batch_size:(step + 1) * self.batch_size]
+            labels = None if self.labels is None else self.labels[rows]
+            loss, std = self._step(model, self.images[rows], epoch, step, labels)
+            losses.append(loss)
+            stds.append(std)
+        return {"epoch": epoch, "loss": distributed.reduce_mean(sum(losses) / len(losses)),
+                "projector_std": distributed.reduce_mean(sum(stds) / len(stds))}
 
-    def _monitor(self, data) -> LabelFreeMonitor | None:
-        """Label-free metrics of the backbone on a fixed sample of the evaluation set, once per epoch."""
-        size = min(self.cfg.monitor_samples, len(data.test_images))
-        k = self.params.metrics.clusters(data.classes)
-        if size <= k:
-            if self.cfg.monitor_samples:
-                log.info("label-free monitor off: %d evaluation images are too few for k=%d clusters", size, k)
-            return None
-        return LabelFreeMonitor(data.test_images, sample_size=size, k=k, seed=self.params.metrics.seed)
-
-    def _monitor_epoch(self, epoch: int, record: dict[str, float]) -> None:
-        """Append the epoch's record to the history, with the monitor's metrics (rank 0 only)."""
-        if self.monitor is not None:
-            metrics = self.monitor.compute(self.model.backbone, step=epoch)
-            record |= {k: v for k, v in metrics.items() if k != "step"}
-        self.history.append(record)
-
-    def _check_collapse(self, std: float, dim: int, epoch: int) -> None:
-        healthy = 1 / math.sqrt(dim)
-        if std < self.cfg.collapse_warning * healthy and not self._warned_collapse:
-            self._warned_collapse = True
-            message = (
-                f"{self.method} is collapsing at epoch {epoch}: the std of its L2-normalised embeddings is "
-                f"{std:.2e}, under {self.cfg.collapse_warning:.0%} of the {healthy:.3f} of healthy embeddings. "
-                "Training goes on and keeps writing checkpoints so the collapse can be studied."
-            )
-            warnings.warn(message, RuntimeWarning, stacklevel=2)  # the CLI routes warnings to its log
+    def _end_epoch(self, epoch: int, record: dict[str, float]) -> None:
+        for callback in self.callbacks:
+            callback.on_epoch_end(self, epoch, record)
 
     def run(self, resume: bool = True) -> Path:
-        cfg = self.cfg
-        if cfg.threads > 0:
-            torch.set_num_threads(cfg.threads)
-        self.device = pick_device(cfg.device)
-        self.ctx = distributed.init_from_env(self.device.type)
-        if self.ctx.enabled:
-            self.device = pick_device(cfg.device, self.ctx.local_rank)
-        batch_size = self.batch_size
-        if batch_size % self.ctx.world_size:
-            raise ValueError(
-                f"the batch size ({batch_size}) must divide evenly over {self.ctx.world_size} processes"
-            )
-        self.local_batch = batch_size // self.ctx.world_size
-        self._warned_collapse = False
-        data = load_dataset(self.paths.dataset)
-        images = to_tensor(data.train_images)
-        self.monitor = self._monitor(data) if self.ctx.is_main else None
-        if len(images) < batch_size:
-            raise ValueError(f"{len(images)} training images are fewer than the batch size ({batch_size})")
-        steps_per_epoch = len(images) // batch_size  # drop the last partial batch: tiny batches hurt BN
-        self._build(steps_per_epoch)
-        labels = self._training_labels(data)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        state = _latest_resumable(self.out_dir, self.config) if resume else None
+        self.setup()
+        out_dir = self.paths.checkpoints(self.method)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        state = _latest_resumable(out_dir, self.config) if resume else None
         if self.ctx.enabled:
             torch.distributed.barrier()  # every process decides before rank 0 writes anything
         if state is not None:
@@ -243,34 +271,17 @@ class Trainer:
         else:
             start = 0
             if self.ctx.is_main:
-                for stale in self.out_dir.glob("epoch_*.pt"):
+                for stale in out_dir.glob("epoch_*.pt"):
                     stale.unlink()
-            self._monitor_epoch(0, {"epoch": 0, "loss": float("nan"), "projector_std": float("nan")})
-            self._save(0)
+            self._end_epoch(0, {"epoch": 0, "loss": float("nan"), "projector_std": float("nan")})
+        for callback in self.callbacks:
+            callback.on_train_start(self, start)
         model = self._wrapped()
-        show = self.ctx.is_main
-        epochs = tqdm(range(start + 1, cfg.epochs + 1), desc=f"train {self.method}", unit="epoch",
-                      initial=start, total=cfg.epochs, disable=not show)
-        for epoch in epochs:
-            model.train()
-            order = torch.randperm(len(images), generator=self.generator)
-            losses, stds = [], []
-            for step in tqdm(range(steps_per_epoch), desc=f"epoch {epoch}", unit="batch", leave=False,
-                             disable=not show):
-                rows = order[step * batch_size:(step + 1) * batch_size]
-                loss, std = self._step(model, images[rows], epoch, step, None if labels is None else labels[rows])
-                losses.append(loss)
-                stds.append(std)
-            record = {"epoch": epoch, "loss": distributed.reduce_mean(sum(losses) / len(losses)),
-                      "projector_std": distributed.reduce_mean(sum(stds) / len(stds))}
-            self._monitor_epoch(epoch, record)
-            epochs.set_postfix(loss=f"{record['loss']:.4f}", std=f"{record['projector_std']:.3f}")
-            self._check_collapse(record["projector_std"], self.params.model.projector_dim, epoch)
-            if epoch in cfg.milestones or epoch == cfg.epochs:  # the final weights are always kept
-                self._save(epoch)
-        if self.ctx.is_main:
-            save_csv(pd.DataFrame(self.history), self.out_dir / "history.csv")
-        return self.out_dir
+        for epoch in range(start + 1, self.cfg.epochs + 1):
+            self._end_epoch(epoch, self.train_epoch(model, epoch))
+        for callback in self.callbacks:
+            callback.on_train_end(self)
+        return out_dir
 
 
 def train(params: Params, method: str, paths: ProjectPaths, resume: bool = True) -> Path:

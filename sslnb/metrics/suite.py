@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable
 
 import numpy as np
 
@@ -55,6 +55,17 @@ class SuiteOptions:
     entropy_normalize: bool = True  # entropies of the L2-normalised rows
     entropy_bins: int = 32
     alpha_first_rank: int = 2
+
+    @classmethod
+    def from_config(cls, metrics: Any, k: int) -> "SuiteOptions":
+        """The options of params.yaml's ``metrics`` section (a :class:`~sslnb.config.MetricsConfig`), with k.
+
+        The one place that turns the section into options: the evaluate stage, the trainer's monitor,
+        ``sslnb evaluate`` and ``sslnb evaluate-model`` all call it, so they score alike. Every field of
+        this class is read from the section's key of the same name.
+        """
+        values = {f.name: getattr(metrics, f.name) for f in fields(cls) if f.name != "k"}
+        return cls(k=k, **values)
 
 
 @dataclass

@@ -1,0 +1,56 @@
+"""Every DVC stage's deps cover the sslnb code it runs, so `dvc repro` cannot call stale results up to date."""
+
+import dataclasses
+
+import pytest
+
+from stage_deps import CANNOT_CHANGE_RESULTS, REPO, dvc_files, missing_deps, stage_modules, stages_of
+
+STAGES = [stage for path in dvc_files() for stage in stages_of(path)]
+
+
+def test_every_pipeline_of_the_project_is_checked():
+    assert {p.relative_to(REPO).as_posix() for p in dvc_files()} >= {"dvc.yaml", "architectures/dvc.yaml"}
+    assert len(STAGES) >= 20
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=[s.name for s in STAGES])
+def test_stage_deps_cover_the_code_it_runs(stage):
+    missing = missing_deps(stage)
+    assert not missing, f"{stage.name}: add to its deps (or to CANNOT_CHANGE_RESULTS, with a reason): {missing}"
+
+
+def _stage(name):
+    return next(s for s in STAGES if s.name == name)
+
+
+def test_the_check_fails_when_a_needed_dep_is_removed():
+    train = _stage("dvc.yaml:train")
+    assert not missing_deps(train)
+    # SimCLR's loss gathers the negatives through sslnb/distributed.py: dropping it must be caught
+    without = dataclasses.replace(train, deps=tuple(d for d in train.deps if d != "sslnb/distributed.py"))
+    assert missing_deps(without) == ["sslnb/distributed.py"]
+    # a folder dep covers its files; removing it uncovers all of them
+    without = dataclasses.replace(train, deps=tuple(d for d in train.deps if d != "sslnb/metrics"))
+    assert "sslnb/metrics/rankme.py" in missing_deps(without)
+
+
+def test_a_notebook_stage_needs_its_notebook_and_what_the_notebook_imports():
+    correlation = _stage("dvc.yaml:correlation")
+    files = {p.relative_to(REPO).as_posix() for p in stage_modules(correlation)}
+    assert {"notebooks/correlation.ipynb", "sslnb/selection.py", "sslnb/correlation.py"} <= files
+    without = dataclasses.replace(correlation, deps=tuple(d for d in correlation.deps if d != "sslnb/selection.py"))
+    assert missing_deps(without) == ["sslnb/selection.py"]
+
+
+def test_function_level_imports_are_followed():
+    # sslnb/io.py imports torch inside a function; sslnb.cli imports each stage's module inside its handler
+    files = {p.relative_to(REPO).as_posix() for p in stage_modules(_stage("dvc.yaml:embed"))}
+    assert {"sslnb/embed.py", "sslnb/methods/simclr.py", "sslnb/losses/nt_xent.py"} <= files
+    assert "sslnb/train.py" not in files, "another command's handler must not count"
+
+
+def test_allow_list_is_short_and_names_real_modules():
+    assert len(CANNOT_CHANGE_RESULTS) <= 8
+    for path, reason in CANNOT_CHANGE_RESULTS.items():
+        assert (REPO / path).is_file() and len(reason) > 10, path
