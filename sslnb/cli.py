@@ -179,8 +179,6 @@ def _cmd_evaluate_stage(args: argparse.Namespace, params, paths) -> Path:
 
 def _cmd_evaluate(args: argparse.Namespace, params, paths) -> Path:
     """Bring your own embeddings or checkpoints (the pipeline stage, --method, is _cmd_evaluate_stage)."""
-    if args.method and args.inputs:
-        raise UsageError("give either --method (pipeline stage) or INPUT files/folder, not both")
     if not args.inputs:
         raise UsageError("nothing to evaluate: give embedding files or a checkpoint folder, or --method M "
                          "(see sslnb evaluate --help)")
@@ -224,7 +222,10 @@ def _cmd_evaluate_model(args: argparse.Namespace, params, paths) -> Path:
         import torch
 
         torch.set_num_threads(params.train.threads)
-    table = evaluate_encoder(encoder, preprocessing, data, params, name, args.batch_size)
+    try:
+        table = evaluate_encoder(encoder, preprocessing, data, params, name, args.batch_size)
+    except ValueError as error:
+        raise ValueError(f"{args.torchscript or args.torchvision}: {error}") from error
     save_csv(table, out)
     return out
 
@@ -286,7 +287,9 @@ NEEDS_NO_PARAMS = ("notebook",)
 
 def handler_for(args: argparse.Namespace) -> Callable[[argparse.Namespace, Any, Any], Path]:
     """The function that runs the parsed command line (``evaluate --method M`` is the pipeline stage)."""
-    if args.command == "evaluate" and args.method and not args.inputs:
+    if args.command == "evaluate" and args.method and args.inputs:
+        raise UsageError("give either --method (pipeline stage) or INPUT files/folder, not both")
+    if args.command == "evaluate" and args.method:
         return _cmd_evaluate_stage
     return HANDLERS[args.command]
 
@@ -310,8 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     from sslnb.paths import ProjectPaths
 
     try:
+        handler = handler_for(args)
         paths = ProjectPaths(args.root.resolve())
-        out = handler_for(args)(args, _load_params(args, paths), paths)
+        out = handler(args, _load_params(args, paths), paths)
     except KeyboardInterrupt:
         print(f"sslnb {args.command}: interrupted; no half-written artifact was left", file=sys.stderr)
         return 130

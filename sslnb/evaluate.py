@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 from sslnb.columns import DIAGNOSTIC, LABEL_BASED, LABEL_FREE
 from sslnb.config import MetricsConfig, Params
 from sslnb.data import load_dataset
-from sslnb.io import save_csv
+from sslnb.io import load_arrays, save_csv
 from sslnb.metrics import (
     CollapsedEmbeddingsError, SuiteOptions, clustering_agreement, knn_accuracy, label_free_metrics,
     linear_probe_accuracy,
@@ -99,8 +99,7 @@ def evaluate_file(path: Path, method: str, eval_y: np.ndarray | None, probe_y: n
                   cfg: MetricsConfig, k: int) -> list[dict]:
     """Rows of the metrics table for one embedding file (one checkpoint); no labels, no references."""
     epoch = epoch_from_name(path)
-    with np.load(path, allow_pickle=False) as stored:
-        layers = layers_of({key: stored[key] for key in stored.files})
+    layers = layers_of(load_arrays(path, "recreate it with the embed stage (dvc repro --force embed)"))
     try:
         rows = layer_rows(layers, eval_y, probe_y, SuiteOptions.from_config(cfg, k), cfg)
     except ValueError as error:

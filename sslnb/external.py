@@ -33,10 +33,11 @@ from sslnb.config import MetricsConfig, Params, params_from_dict
 from sslnb.embed import augmented_views, embed_arrays
 from sslnb.evaluate import layer_rows, layers_of, probe_metrics
 from sslnb.metrics import SuiteOptions
-from sslnb.io import load_checkpoint
+from sslnb.io import load_arrays, load_checkpoint
 from sslnb.paths import ProjectPaths, epoch_files
 
 FORMATS = (".npy", ".npz", ".parquet")
+FIX = "save it again (np.save, np.savez or DataFrame.to_parquet)"
 
 
 def epoch_of(path: Path, position: int) -> int:
@@ -52,10 +53,9 @@ def read_embedding_file(path: Path, label_column: str | None = None) -> tuple[di
         raise FileNotFoundError(f"{path} does not exist")
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        return {"embedding": {"eval": np.load(path, allow_pickle=False)}}, None
+        return {"embedding": {"eval": _two_d(load_arrays(path, FIX)[""], path)}}, None
     if suffix == ".npz":
-        with np.load(path, allow_pickle=False) as stored:
-            arrays = {key: stored[key] for key in stored.files}
+        arrays = load_arrays(path, FIX)
         if any(key.startswith("eval_") for key in arrays):  # sslnb's own embedding files
             return layers_of(arrays), None
         layers = {key: {"eval": value} for key, value in arrays.items() if value.ndim == 2}
@@ -63,7 +63,11 @@ def read_embedding_file(path: Path, label_column: str | None = None) -> tuple[di
             raise ValueError(f"{path} holds no 2-D array; each layer must be an (n_samples, n_features) array")
         return layers, None
     if suffix == ".parquet":
-        frame = pd.read_parquet(path)
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as error:  # pyarrow raises its own error types for damaged files
+            raise ValueError(f"{path} is truncated, corrupt or not a Parquet file ({type(error).__name__}); "
+                             f"{FIX}") from error
         labels = None
         if label_column is not None:
             if label_column not in frame:
@@ -76,11 +80,26 @@ def read_embedding_file(path: Path, label_column: str | None = None) -> tuple[di
     raise ValueError(f"{path}: unsupported format {suffix!r}; use one of {', '.join(FORMATS)}")
 
 
+def _two_d(array: np.ndarray, path: Path) -> np.ndarray:
+    if array.ndim != 2:
+        raise ValueError(f"{path} holds an array of shape {array.shape}; embeddings must be 2-D "
+                         "(n_samples, n_features): save one row per sample")
+    return array
+
+
 def read_labels(path: Path) -> np.ndarray:
     """Labels from ``.npy`` (1-D) or a text/CSV file with one label per line (no header)."""
     if path.suffix == ".npy":
-        return np.load(path, allow_pickle=False)
-    return pd.read_csv(path, header=None).iloc[:, 0].to_numpy()
+        labels = load_arrays(path, "save the labels with np.save(PATH, labels)")[""]
+        if labels.ndim != 1:
+            raise ValueError(f"--labels {path} holds an array of shape {labels.shape}; give one label per row (1-D)")
+        return labels
+    if not path.is_file():
+        raise FileNotFoundError(f"--labels {path} does not exist")
+    try:
+        return pd.read_csv(path, header=None).iloc[:, 0].to_numpy()
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise ValueError(f"--labels {path} is not a text file with one label per line ({error})") from error
 
 
 def _probe_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -115,6 +134,11 @@ def evaluate_files(files: list[Path], method: str, cfg: MetricsConfig, k: int | 
     if not files:
         raise ValueError("no embedding files given")
     ordered = sorted(enumerate(files), key=lambda item: epoch_of(item[1], item[0]))
+    epochs = [epoch_of(path, position) for position, path in ordered]
+    for (_, first), (_, second), epoch, following in zip(ordered, ordered[1:], epochs, epochs[1:]):
+        if epoch == following:
+            raise ValueError(f"{first} and {second} are both epoch {epoch} of {method!r}; score one run per call "
+                             "(separate calls with --name for each run), or rename the files")
     rows = []
     for position, path in tqdm(ordered, desc=f"metrics {method}", unit="file"):
         layers, file_labels = read_embedding_file(path, label_column)

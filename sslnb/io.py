@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -20,11 +21,23 @@ import numpy as np
 import pandas as pd
 
 
+def _umask() -> int:
+    mask = os.umask(0)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def _default_mode(path: Path, folder: bool = False) -> None:
+    """Give ``path`` the mode a plain ``open()`` or ``mkdir`` would (mkstemp/mkdtemp make it private)."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds.
 
-    The temporary name keeps ``path``'s extension, so writers that infer the format from it work.
+    The temporary name keeps ``path``'s extension, so writers that infer the format from it work. The file
+ends with the permissions the umask gives new files (a published ``reports/`` folder stays readable).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,6 +46,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        _default_mode(tmp_path)
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
@@ -46,6 +60,7 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
+        _default_mode(tmp, folder=True)
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
@@ -86,6 +101,27 @@ def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
                 member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
                 with archive.open(member, "w", force_zip64=True) as handle:
                     np.lib.format.write_array(handle, np.asanyarray(array), allow_pickle=False)
+
+
+def load_arrays(path: str | os.PathLike, fix: str = "recreate it") -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` (or the one array of an ``.npy``, as ``{"": array}``), loaded now.
+
+    A missing, truncated or corrupt file, or one holding pickled objects, is an error naming the file
+    and ``fix`` (what recreates it).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist" + ("" if path.parent.is_dir() else
+                                                            f" (no folder {path.parent})"))
+    try:
+        stored = np.load(path, allow_pickle=False)
+        if isinstance(stored, np.ndarray):
+            return {"": stored}
+        with stored:
+            return {key: stored[key] for key in stored.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise ValueError(f"{path} is truncated, corrupt or not a NumPy file ({' '.join(str(error).split())[:120]}); "
+                         f"{fix}") from error
 
 
 def save_checkpoint(state: dict, path: str | os.PathLike) -> None:

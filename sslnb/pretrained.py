@@ -132,7 +132,13 @@ def _load_state_dict(path: Path) -> dict:
     if not path.is_file():
         raise WeightsUnavailableError(f"weights file {path} does not exist; save one with "
                                       "torch.save(model.state_dict(), PATH), or use --weights DEFAULT (download)")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # pickle.UnpicklingError for pickled objects, RuntimeError for damaged files
+        raise ValueError(
+            f"weights file {path} cannot be loaded as a state dict with weights_only=True "
+            f"({type(error).__name__}); it may hold pickled objects or be damaged: save only the weights with "
+            "torch.save(model.state_dict(), PATH)") from error
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]  # common wrapper of training scripts
     if not isinstance(state, dict):
@@ -146,7 +152,12 @@ def torchscript_encoder(path: Path, image_size: int, mean: tuple[float, ...] = I
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"TorchScript file {path} does not exist")
-    return torch.jit.load(str(path), map_location="cpu"), Preprocessing(image_size, image_size, mean, std)
+    try:
+        module = torch.jit.load(str(path), map_location="cpu")
+    except Exception as error:  # torch raises RuntimeError (or ValueError) for anything not TorchScript
+        raise ValueError(f"{path} is not a TorchScript file ({type(error).__name__}); export the encoder with "
+                         "torch.jit.script(encoder).save(PATH) or torch.jit.trace(encoder, example).save(PATH)") from error
+    return module, Preprocessing(image_size, image_size, mean, std)
 
 
 @torch.no_grad()
@@ -156,8 +167,13 @@ def encode(encoder: nn.Module, images: np.ndarray | torch.Tensor, preprocessing:
     encoder.eval()
     parts = []
     for start in tqdm(range(0, len(images), batch_size), desc="embed", unit="batch", leave=False):
-        out = encoder(preprocessing(images[start:start + batch_size]))
-        out = out[0] if isinstance(out, (tuple, list)) else out
+        batch = preprocessing(images[start:start + batch_size])
+        out = encoder(batch)
+        out = out[0] if isinstance(out, (tuple, list)) and out else out
+        if not isinstance(out, torch.Tensor) or out.ndim < 2 or len(out) != len(batch):
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise ValueError(f"the encoder returned {shape} for a batch of {len(batch)} images, not an (N, D) "
+                             "tensor of embeddings; export an encoder whose forward returns one row per image")
         parts.append(out.reshape(len(out), -1).float().numpy())
     return np.concatenate(parts).astype(np.float32, copy=False)
 

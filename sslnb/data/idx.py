@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +23,12 @@ def _open(path: Path, mode: str):
 def read_idx(path: str | Path) -> np.ndarray:
     """Read an unsigned-byte IDX file into a ``uint8`` array of its stored shape."""
     path = Path(path)
-    with _open(path, "rb") as handle:
-        raw = handle.read()
+    try:
+        with _open(path, "rb") as handle:
+            raw = handle.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:  # a cut-off download, or not gzip at all
+        raise ValueError(f"{path} is truncated or corrupt ({error}); download or reinstall it "
+                         "(Debian: apt-get install --reinstall dataset-fashion-mnist)") from error
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise ValueError(f"{path} is not an IDX file (bad magic number)")
     type_code, ndim = raw[2], raw[3]

@@ -19,7 +19,7 @@ from sslnb.data.cifar import load_cifar
 from sslnb.data.fashion_mnist import CLASSES, load_fashion_mnist
 from sslnb.data.image_folder import load_image_folder
 from sslnb.data.splits import Splits
-from sslnb.io import save_npz
+from sslnb.io import load_arrays, save_npz
 from sslnb.paths import ProjectPaths
 
 
@@ -95,7 +95,8 @@ def load_dataset(path: str | Path) -> Dataset:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"prepared data set {path} not found; run the prepare stage (dvc repro prepare)")
-    with np.load(path, allow_pickle=False) as archive:
+    archive = load_arrays(path, "recreate it with the prepare stage (dvc repro --force prepare)")
+    try:
         return Dataset(
             train_images=archive["train_images"],
             train_labels=archive["train_labels"],
@@ -105,3 +106,6 @@ def load_dataset(path: str | Path) -> Dataset:
             classes=tuple(str(c) for c in archive["classes"]),
             source=str(archive["source"]),
         )
+    except KeyError as error:
+        raise ValueError(f"{path} lacks the array {error}; it is not an sslnb prepared data set: "
+                         "recreate it with the prepare stage (dvc repro --force prepare)") from error

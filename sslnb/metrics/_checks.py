@@ -45,7 +45,11 @@ def check_positive_int(value: int, name: str) -> int:
     return int(value)
 
 
-class CollapsedEmbeddingsError(ValueError):
+class UndefinedMetricError(ValueError):
+    """The metric is undefined on these embeddings (too few dimensions, collapse); the suite records NaN."""
+
+
+class CollapsedEmbeddingsError(UndefinedMetricError):
     """The embeddings are collapsed (constant or zero) and the metric is undefined there."""
 
 

@@ -5,8 +5,24 @@ from __future__ import annotations
 import numpy as np
 
 
+def float32_safe_scale(Z: np.ndarray | float) -> float:
+    """A power of two that brings the largest |z| near 1 when float32 arithmetic would over- or underflow.
+
+    Squared norms and distances of float32 values above ~1e18 overflow (and below ~1e-19 underflow), which
+    silently breaks the scale-free metrics. Multiplying by a power of two is exact in floating point, so
+    a scale-free computation gives identical results on ``Z * scale``; ordinary embeddings get 1.0.
+    """
+    largest = float(np.max(np.abs(Z))) if np.size(Z) else 0.0
+    if largest == 0.0 or 2.0**-20 <= largest <= 2.0**20:
+        return 1.0
+    return 2.0 ** -np.frexp(largest)[1]
+
+
 def l2_normalize(Z: np.ndarray, eps: float = 1e-12) -> np.ndarray:
-    """Rows of ``Z`` scaled to unit Euclidean norm (all-zero rows stay zero)."""
+    """Rows of ``Z`` scaled to unit Euclidean norm (all-zero rows stay zero); safe for any finite scale."""
+    scale = float32_safe_scale(Z)
+    if scale != 1.0:
+        Z = Z * np.asarray(scale, dtype=Z.dtype)
     return Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), eps)
 
 

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sslnb.metrics._checks import CollapsedEmbeddingsError, check_positive_int
+from sslnb.metrics._checks import CollapsedEmbeddingsError, UndefinedMetricError, check_positive_int
 from sslnb.metrics.moments import Moments, as_moments
 
 
@@ -39,7 +39,7 @@ def power_law_fit(eigenvalues: np.ndarray, first_rank: int = 2, last_rank: int |
     positive = int(np.sum(values > floor * values[0])) if values[0] > 0 else 0
     last = positive if last_rank is None else min(check_positive_int(last_rank, "last_rank"), positive)
     if last - first_rank + 1 < 3:
-        raise ValueError(
+        raise UndefinedMetricError(
             f"alpha-ReQ needs at least 3 eigenvalues to fit between ranks {first_rank} and {last} "
             f"(the spectrum has {positive} non-negligible eigenvalues of {len(values)}); "
             "lower first_rank, or use embeddings with more dimensions"

@@ -35,7 +35,7 @@ def outlier_scores(Z: np.ndarray) -> np.ndarray:
     distances = np.linalg.norm(Z.astype(np.float64) - np.median(Z, axis=0), axis=1)
     centre = np.median(distances)
     spread = MAD_TO_STD * np.median(np.abs(distances - centre))
-    if spread <= 1e-12 * max(centre, 1.0):
+    if spread == 0 or spread <= 1e-12 * centre:  # relative: the scores are scale-free
         raise CollapsedEmbeddingsError(
             "outlier_scores: the distances to the median embedding have zero spread (MAD = 0), so robust "
             "z-scores are undefined; the embeddings have (nearly) collapsed"

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from sslnb.metrics._utils import float32_safe_scale
+
 BLOCK_ROWS = 2048
 
 
@@ -46,7 +48,8 @@ def pairwise_pass(
         n_neighbors: k of the neighbour distances (0: none), k < N.
         unit_neighbors: neighbours of the L2-normalised rows (True) or of the raw rows (False).
     """
-    X = torch.from_numpy(np.ascontiguousarray(Z, dtype=np.float32))
+    scale = float32_safe_scale(Z)  # exact power of two: float32 squares must not overflow
+    X = torch.from_numpy(np.ascontiguousarray(Z if scale == 1.0 else np.asarray(Z) * scale, dtype=np.float32))
     n = X.shape[0]
     squared = (X * X).sum(dim=1)
     norms = squared.sqrt().clamp_min(torch.finfo(torch.float32).tiny)
@@ -102,7 +105,7 @@ def pairwise_pass(
         columns = [np.linalg.norm(exact - exact[index[:, j]], axis=1) for j in range(k)]
         neighbor_distances = np.sort(np.stack(columns, axis=1), axis=1)
     return PairwiseStats(
-        None if sums is None else sums.numpy(), sizes, codes, neighbor_distances,
+        None if sums is None else sums.numpy() / scale, sizes, codes, neighbor_distances,
     )
 
 

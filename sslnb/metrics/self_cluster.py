@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sslnb.metrics._checks import warn_collapsed
+from sslnb.metrics._checks import UndefinedMetricError, warn_collapsed
 from sslnb.metrics.moments import Moments, as_moments
 
 
 def self_cluster(Z: np.ndarray | Moments) -> float:
-    """SelfCluster of ``Z`` (N x D, finite, N >= 2, no all-zero row) or of its :class:`Moments`."""
+    """SelfCluster of ``Z`` (N x D, finite, N >= 2, D >= 2, no all-zero row) or of its :class:`Moments`."""
     moments = as_moments(Z)
     if moments.zero_rows:
         raise ValueError(
@@ -30,6 +30,9 @@ def self_cluster(Z: np.ndarray | Moments) -> float:
             "SelfCluster needs a direction for every sample: drop those rows"
         )
     n, d = moments.n_samples, moments.dim
+    if d < 2:
+        raise UndefinedMetricError("SelfCluster is undefined for 1-dimensional embeddings: every direction is "
+                                   "+1 or -1, so random and collapsed directions cannot be told apart")
     q = float(np.sum(moments.unit_gram**2))
     expected = n + n * (n - 1) / d
     value = (q - expected) / (n * n - expected)

@@ -8,8 +8,8 @@ The cost is dominated by three shared computations, each done once per matrix:
   (O(sample_size^2 D)): the silhouette and the kNN entropy;
 - two k-means runs on that sample (clusterings C1 and C2).
 
-Metrics that are undefined for collapsed embeddings (see each metric's docstring) become NaN with a
-logged warning, so a collapsed checkpoint still gets a row; bad input (NaN, wrong shapes) still raises.
+Metrics that are undefined for collapsed embeddings, or for embeddings of too few dimensions (alpha-ReQ
+needs 3 or more eigenvalues past its first rank), become NaN with a logged warning, so a collapsed checkpoint still gets a row; bad input (NaN, wrong shapes) still raises.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from sslnb.columns import SUITE
-from sslnb.metrics._checks import CollapsedEmbeddingsError, check_embeddings, check_positive_int
+from sslnb.metrics._checks import CollapsedEmbeddingsError, UndefinedMetricError, check_embeddings, check_positive_int
 from sslnb.metrics.alignment_uniformity import alignment, uniformity_of_views
 from sslnb.metrics.alpha_req import alpha_req
 from sslnb.metrics.clustering import clustering_agreement, kmeans, pca_project, silhouette_of_sample
@@ -82,7 +82,7 @@ def _attempt(result: SuiteResult, names: tuple[str, ...], compute: Callable[[], 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # defined collapse values are noted below
             value = compute()
-    except CollapsedEmbeddingsError as error:
+    except UndefinedMetricError as error:  # collapse, or too few dimensions for this metric
         result.values.update(dict.fromkeys(names, float("nan")))
         result.notes.append(f"{', '.join(names)}: {error}")
         return
@@ -115,8 +115,8 @@ def label_free_metrics(
     _embedding_only(result, Z, Zs, moments, c1, c2, options)
     if views is not None:
         _with_views(result, Z, views)
-    for note in result.notes:
-        log.warning("undefined on these embeddings, recorded as NaN: %s", note)
+    if result.notes:  # one line for all of them
+        log.warning("undefined on these embeddings (%d x %d), recorded as NaN: %s", *Z.shape, "; ".join(result.notes))
     return result
 
 
