@@ -11,11 +11,12 @@ FASHION_MNIST_PKG := dataset-fashion-mnist
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: help setup data run sweep test report clean
+.PHONY: help setup data run sweep test test-fast report clean
 
 help:
 	@echo "make run     set up and run the whole pipeline on the default profile (params.yaml)"
 	@echo "make test    set up and run the tests (a tiny profile of the same pipeline)"
+	@echo "make test-fast  only the unit tests (no DVC pipeline, no torchrun), under 2 minutes"
 	@echo "make data    install Debian's $(FASHION_MNIST_PKG) if possible"
 	@echo "make sweep   the architecture sweep (architectures/dvc.yaml), then the report again to show it"
 	@echo "make report  build reports/index.html (runs whatever it needs that is out of date)"
@@ -67,6 +68,10 @@ sweep: setup data
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The unit tests alone: everything but the end-to-end runs marked `pipeline` (DVC, torchrun, notebooks).
+test-fast: setup
+	$(BIN)/python -m pytest -m "not pipeline"
 
 report: setup
 	dvc repro report

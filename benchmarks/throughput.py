@@ -23,11 +23,15 @@ from sslnb.data import load_dataset
 from sslnb.io import save_json
 from sslnb.methods import SSL_METHODS, build_method
 from sslnb.paths import ProjectPaths
+from sslnb.train import as_input
 
 
 def measure(method: str, params, images: torch.Tensor, steps: int, warmup: int = 2) -> dict:
     torch.manual_seed(params.seed)
     model = build_method(method, params)
+    channels_last = params.train.channels_last
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
     model.train()
     lr = params.methods.get(method, {}).get("lr", params.train.lr)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
@@ -38,6 +42,7 @@ def measure(method: str, params, images: torch.Tensor, steps: int, warmup: int =
         rows = torch.randint(len(images), (batch,), generator=generator)
         start = time.perf_counter()
         view1, view2 = two_views(images[rows], params.augment, generator)
+        view1, view2 = (as_input(v, torch.device("cpu"), channels_last) for v in (view1, view2))
         loss, _ = model(view1, view2)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -190,7 +190,8 @@ def evaluate_checkpoint_folder(folder: Path, paths: ProjectPaths, cfg: MetricsCo
         method, params = params_of_checkpoint(state, cfg)
         model = build_method(method, params)
         model.load_state_dict(state["model"])
-        layers = layers_of(embed_arrays(model, data, augmented_views(data.test_images, params), cfg.views))
+        layers = layers_of(embed_arrays(model, data, augmented_views(data.test_images, params), cfg.views,
+                                        params.train.channels_last))
         rows += [{"method": name or method, "dataset": params.data.name, "epoch": int(state["epoch"]), **row}
                  for row in layer_rows(layers, *labels, SuiteOptions.from_config(cfg, k), cfg)]
     return tidy_table(rows)

@@ -48,3 +48,19 @@ def test_probe_input_errors():
         knn_accuracy(X, y, X, y, k=31)
     with pytest.raises(ValueError, match="features"):
         linear_probe_accuracy(X, y, X[:, :2], y)
+
+
+def test_linear_probe_reaches_the_optimum_a_tightly_converged_lbfgs_finds():
+    """Independent computation: scikit-learn's L-BFGS on the same objective, run to a tight tolerance."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(3)
+    centers = rng.normal(size=(6, 12))
+    y = rng.integers(0, 6, 1200)
+    X = centers[y] + 1.5 * rng.normal(size=(1200, 12))
+    reference = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, tol=1e-10, max_iter=20_000))
+    reference.fit(X[:800], y[:800])
+    expected = float(np.mean(reference.predict(X[800:]) == y[800:]))
+    assert linear_probe_accuracy(X[:800], y[:800], X[800:], y[800:]) == pytest.approx(expected, abs=1 / 400)

@@ -35,12 +35,19 @@ def linear_probe_accuracy(
 ) -> float:
     """Top-1 accuracy of a multinomial logistic regression on standardised frozen features.
 
-    The features are standardised with the training subset's mean and std, then
-    ``LogisticRegression(C, lbfgs)`` is fit; on precomputed features this is the usual fast
-    equivalent of the SGD linear probe of SSL papers. Returns the fraction of ``test_y`` predicted.
+    The features are standardised with the training subset's mean and std, then the L2-regularised
+    multinomial logistic loss
+
+        min_W,b  (1/2) ||W||^2 + C sum_i -log softmax(W x_i + b)_{y_i}
+
+    is minimised with scikit-learn's Newton-CG solver; on precomputed features this is the usual fast
+    equivalent of the SGD linear probe of SSL papers. The loss is strictly convex, so any solver run to
+    convergence gives the same probe: Newton-CG gets there in about 10 iterations where L-BFGS took 250 to
+    450 (and stopped short of the optimum at its default tolerance), about 15 times faster on 5,000 x 64
+    features. Returns the fraction of ``test_y`` predicted.
     """
     train_X, train_y, test_X, test_y = _check_split(train_X, train_y, test_X, test_y)
-    probe = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=max_iter))
+    probe = make_pipeline(StandardScaler(), LogisticRegression(C=C, solver="newton-cg", max_iter=max_iter))
     probe.fit(train_X, train_y)
     return float(np.mean(probe.predict(test_X) == test_y))
 
