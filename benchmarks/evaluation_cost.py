@@ -57,8 +57,8 @@ def matmul_rate(threads: int, n: int = 2048, repeats: int = 7) -> float:
     return 2 * n**3 / float(np.median(seconds)) / 1e9
 
 
-def step_flops(trainer: Trainer) -> float:
-    """FLOPs of one training step (both views, forward and backward) on the trainer's model and batch."""
+def step_flops(trainer: Trainer) -> tuple[float, float]:
+    """FLOPs of one training step (both views, forward and backward), and those of its convolutions."""
     model = build_method(trainer.method, trainer.params)
     batch = trainer.images[: trainer.batch_size]
     view1, view2 = two_views(batch, trainer.params.augment, torch.Generator().manual_seed(0))
@@ -66,7 +66,25 @@ def step_flops(trainer: Trainer) -> float:
     with FlopCounterMode(display=False) as counter:
         loss, _ = model(view1, view2, *extra)
         loss.backward()
-    return float(counter.get_total_flops())
+    conv = sum(count for op, count in counter.get_flop_counts()["Global"].items() if "convolution" in str(op))
+    return float(counter.get_total_flops()), float(conv)
+
+
+def convolution_seconds(trainer: Trainer, steps: int = 5) -> tuple[float, float]:
+    """Seconds per step in convolutions (forward and backward, torch.profiler) and per whole step."""
+    from torch.profiler import ProfilerActivity, profile
+
+    model = trainer._wrapped()
+    model.train()
+    order = torch.randperm(len(trainer.images), generator=torch.Generator().manual_seed(1))
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        start = time.perf_counter()
+        for step in range(steps):
+            rows = order[step * trainer.batch_size:(step + 1) * trainer.batch_size]
+            trainer._step(model, trainer.images[rows], 0, step)
+        wall = time.perf_counter() - start
+    conv_us = sum(e.self_cpu_time_total for e in prof.key_averages() if "convolution" in e.key)
+    return conv_us / 1e6 / steps, wall / steps
 
 
 class Timer:
@@ -154,8 +172,9 @@ def main() -> None:
         trainer = Trainer(params, args.method, ProjectPaths(scratch))
         trainer.setup()
         rate_before = matmul_rate(torch.get_num_threads())
-        flops = step_flops(trainer)
+        flops, conv_flops = step_flops(trainer)
         epoch, state = time_epoch(trainer)
+        conv_seconds, profiled_step_seconds = convolution_seconds(trainer)
         evaluation = time_evaluation(state, trainer, scratch)
         rate_after = matmul_rate(torch.get_num_threads())
     finally:
@@ -177,6 +196,11 @@ def main() -> None:
         "training_gflops_epoch": epoch_flops / epoch_seconds / 1e9,
         "share_of_matmul_steps": epoch_flops / epoch["steps"] / 1e9 / matmul,
         "share_of_matmul_epoch": epoch_flops / epoch_seconds / 1e9 / matmul,
+        # where the ceiling is: the convolutions alone (torch.profiler over 5 more steps, after the timed epoch)
+        "convolution_share_of_step_flops": conv_flops / flops,
+        "convolution_share_of_step_time": conv_seconds / profiled_step_seconds,
+        "convolution_gflops": conv_flops / conv_seconds / 1e9,
+        "convolution_share_of_matmul": conv_flops / conv_seconds / 1e9 / matmul,
         "evaluation_seconds": evaluation_seconds, "evaluation_parts": evaluation,
         "evaluation_over_epoch": evaluation_seconds / epoch_seconds,
     }
@@ -186,6 +210,9 @@ def main() -> None:
     print(f"training {result['training_gflops_epoch']:.1f} GFLOP/s over the epoch "
           f"({result['training_gflops_steps']:.1f} over the steps); matmul {matmul:.1f} GFLOP/s: "
           f"share {result['share_of_matmul_epoch']:.3f} (steps {result['share_of_matmul_steps']:.3f})")
+    print(f"convolutions: {result['convolution_share_of_step_flops']:.0%} of the FLOPs, "
+          f"{result['convolution_share_of_step_time']:.0%} of the time, {result['convolution_gflops']:.1f} GFLOP/s "
+          f"({result['convolution_share_of_matmul']:.3f} of the matmul rate)")
     print(f"wrote {args.out}")
 
 
