@@ -116,7 +116,8 @@ class Trainer:
 
     All state is set up in :meth:`setup`; :meth:`run` trains epoch by epoch and hands each epoch's record
     to the callbacks (:mod:`sslnb.callbacks`): the label-free monitor, the history, the progress bar, the
-    collapse check and the checkpoint writer, in that order. Pass ``callbacks`` to replace or extend them.
+    collapse check and the checkpoint writer, in that order, then any ``callbacks`` passed in. To change
+    the trainer's own, override :meth:`make_callbacks` in a subclass.
     """
 
     def __init__(self, params: Params, method: str, paths: ProjectPaths,
@@ -134,7 +135,7 @@ class Trainer:
             raise ValueError(f"methods.{method}.batch_size must be at least 2, got {self.batch_size}")
         if self.lr <= 0:
             raise ValueError(f"methods.{method}.lr must be positive, got {self.lr}")
-        self.callbacks = callbacks
+        self.extra_callbacks = list(callbacks or [])
 
     # -- set-up: every attribute of a run is made here ---------------------------------------
     def setup(self) -> None:
@@ -173,8 +174,11 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         self.generator = torch.Generator().manual_seed(self.params.seed)
         self.history: list[dict[str, float]] = []
-        if self.callbacks is None:
-            self.callbacks = default_callbacks(self)
+        self.callbacks = self.make_callbacks()
+
+    def make_callbacks(self) -> list[Callback]:
+        """The trainer's own callbacks (:func:`sslnb.callbacks.default_callbacks`), then those passed in."""
+        return default_callbacks(self) + self.extra_callbacks
 
     def _training_labels(self) -> torch.Tensor | None:
         """The train split's labels if the method learns from them (the supervised reference), else None."""

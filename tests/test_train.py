@@ -143,3 +143,71 @@ def test_supervised_reference_needs_labels(tmp_path, fake_fashion_dir):
     views = torch.rand(2, 4, 1, 28, 28)
     with pytest.raises(ValueError, match="methods.supervised.classes"):
         model(views[0], views[1], torch.tensor([0, 1, 2, 7]))
+
+
+def test_history_uses_the_metrics_sections_options(tiny):
+    """One home for the metric settings: the trainer's monitor scores as the evaluate stage does."""
+    params, paths = tiny
+    history = pd.read_csv(paths.checkpoints("simclr") / "history.csv")
+    assert params.metrics.silhouette_pca_dim and history.silhouette_pca.notna().all()
+
+
+def test_callbacks_see_every_epoch_after_the_trainers_own(tiny, tmp_path):
+    from sslnb.callbacks import Callback
+    from sslnb.train import Trainer
+
+    class Record(Callback):
+        def __init__(self):
+            self.seen, self.started, self.ended = [], None, False
+
+        def on_train_start(self, trainer, start_epoch):
+            self.started = start_epoch
+
+        def on_epoch_end(self, trainer, epoch, record):
+            self.seen.append((epoch, "rankme" in record, trainer.history[-1] is record))
+
+        def on_train_end(self, trainer):
+            self.ended = True
+
+    params, paths = tiny
+    again = ProjectPaths(tmp_path)
+    again.dataset.parent.mkdir(parents=True)
+    again.dataset.write_bytes(paths.dataset.read_bytes())
+    recorder = Record()
+    Trainer(params, "simclr", again, callbacks=[recorder]).run()
+    # epoch 0 too; the monitor's metrics are in the record, and the history callback has appended it
+    assert recorder.seen == [(e, True, True) for e in range(4)]
+    assert recorder.started == 0 and recorder.ended
+    assert sorted(p.name for p in again.checkpoints("simclr").glob("*.pt")) == [
+        "epoch_0000.pt", "epoch_0001.pt", "epoch_0003.pt"]
+
+
+def test_learning_rate_schedule_closed_form():
+    import math
+
+    from sslnb.train import lr_factor
+
+    cosine = lr_factor(total_steps=100)
+    assert cosine(0) == 1.0 and cosine(50) == pytest.approx(0.5) and cosine(100) == pytest.approx(0.0)
+    warm = lr_factor(total_steps=100, warmup_steps=10)
+    assert [warm(s) for s in (0, 4, 9)] == pytest.approx([0.1, 0.5, 1.0])
+    assert warm(55) == pytest.approx(0.5 * (1 + math.cos(math.pi * 45 / 90)))
+    assert lr_factor(100, 10, "constant")(80) == 1.0
+
+
+def test_sgd_with_momentum_trains_and_resumes_identically(tiny, tmp_path):
+    params, paths = tiny
+    raw = params.to_dict()
+    raw["train"].update(optimizer="sgd", lr=0.05, momentum=0.9, warmup_epochs=1)
+    sgd = params_from_dict(raw)
+    root = ProjectPaths(tmp_path / "sgd")
+    root.dataset.parent.mkdir(parents=True)
+    root.dataset.write_bytes(paths.dataset.read_bytes())
+    train(sgd, "simclr", root)
+    state = load_checkpoint(root.checkpoint("simclr", 3))
+    assert state["optimizer"]["param_groups"][0]["momentum"] == 0.9
+    final = state["model"]
+    root.checkpoint("simclr", 3).unlink()  # resume from epoch 1
+    train(sgd, "simclr", root)
+    again = load_checkpoint(root.checkpoint("simclr", 3))["model"]
+    assert all(torch.equal(final[k], again[k]) for k in final)
