@@ -1,7 +1,8 @@
 """Training throughput per SSL method, in images per second, on the default model and batch.
 
 Times full training steps (batch augmentation, forward, backward, optimiser step and momentum updates)
-on real prepared images, all methods side by side in one process, and writes JSON:
+on real prepared images, all methods side by side in one process, each in both memory layouts
+(channels_last NHWC, the default, and NCHW), and writes JSON:
 
     python benchmarks/throughput.py [--params params.yaml] [--steps 10] [--out benchmarks/results/throughput.json]
 
@@ -26,10 +27,10 @@ from sslnb.paths import ProjectPaths
 from sslnb.train import as_input
 
 
-def measure(method: str, params, images: torch.Tensor, steps: int, warmup: int = 2) -> dict:
+def measure(method: str, params, images: torch.Tensor, steps: int, warmup: int = 2,
+            channels_last: bool = True) -> dict:
     torch.manual_seed(params.seed)
     model = build_method(method, params)
-    channels_last = params.train.channels_last
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     model.train()
@@ -51,7 +52,8 @@ def measure(method: str, params, images: torch.Tensor, steps: int, warmup: int =
         if step >= warmup:
             timings.append(time.perf_counter() - start)
     seconds = sorted(timings)[len(timings) // 2]  # median step: robust to a noisy shared machine
-    return {"method": method, "batch_size": batch, "steps": steps, "median_step_seconds": seconds,
+    return {"method": method, "channels_last": channels_last, "batch_size": batch, "steps": steps,
+            "median_step_seconds": seconds,
             "images_per_second": batch / seconds}
 
 
@@ -66,11 +68,18 @@ def main() -> None:
     if params.train.threads > 0:
         torch.set_num_threads(params.train.threads)
     images = to_tensor(load_dataset(ProjectPaths.here().dataset).train_images)
-    results = [measure(m, params, images, args.steps) for m in args.methods]
+    # both memory layouts of every method, interleaved, so the machine's drift hits them alike
+    results = [measure(m, params, images, args.steps, channels_last=layout)
+               for m in args.methods for layout in (True, False)]
     fastest = max(r["images_per_second"] for r in results)
+    by_key = {(r["method"], r["channels_last"]): r for r in results}
     for r in results:
         r["relative_to_fastest"] = r["images_per_second"] / fastest
-        print(f"{r['method']:>8}: {r['images_per_second']:7.1f} images/s  ({r['relative_to_fastest']:.2f}x)")
+        r["channels_last_speedup"] = (by_key[(r["method"], True)]["images_per_second"]
+                                      / by_key[(r["method"], False)]["images_per_second"])
+        layout = "NHWC" if r["channels_last"] else "NCHW"
+        print(f"{r['method']:>8} {layout}: {r['images_per_second']:7.1f} images/s  "
+              f"({r['relative_to_fastest']:.2f}x of the fastest; channels_last {r['channels_last_speedup']:.2f}x)")
     save_json({"machine": {"platform": platform.platform(), "threads": torch.get_num_threads(),
                            "torch": torch.__version__},
                "model": params.to_dict()["model"], "results": results}, args.out)
