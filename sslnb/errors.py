@@ -59,6 +59,8 @@ def check_writable(path: Path, what: str) -> None:
 def read_yaml(path: Path) -> dict[str, Any]:
     """A YAML mapping from ``path``; an error naming the file, the line and the fix otherwise."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give the params file itself, e.g. --params {path / 'params.yaml'}")
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} not found. Run sslnb from the project root (the folder with dvc.yaml), or pass --params PATH."

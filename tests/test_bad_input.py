@@ -114,7 +114,7 @@ def test_params_holding_a_list_or_binary(tmp_path, capsys):
 
 def test_params_file_missing_or_a_folder(tmp_path, capsys):
     fails(capsys, ["prepare", "--root", str(tmp_path)], "params.yaml not found", "--params")
-    fails(capsys, ["prepare", "--params", str(tmp_path)], str(tmp_path), "not found")
+    fails(capsys, ["prepare", "--params", str(tmp_path)], str(tmp_path), "is a folder", "params.yaml")
 
 
 def test_unknown_method_and_unsupported_data_set(project, tmp_path, capsys):
