@@ -42,7 +42,7 @@ from sslnb.methods import build_method
 from sslnb.metrics import SuiteOptions, knn_accuracy, label_free_metrics, linear_probe_accuracy
 from sslnb.metrics.outliers import outlier_summary
 from sslnb.paths import ProjectPaths
-from sslnb.train import Trainer, as_input
+from sslnb.train import Trainer
 
 
 def matmul_rate(threads: int, n: int = 2048, repeats: int = 7) -> float:

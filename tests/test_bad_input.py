@@ -7,7 +7,6 @@ traceback. Nothing half-written may be left behind.
 
 from __future__ import annotations
 
-import gzip
 import shutil
 import stat
 from pathlib import Path
