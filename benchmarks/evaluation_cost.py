@@ -35,7 +35,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from sslnb.augment import two_views
 from sslnb.config import load_params
-from sslnb.embed import augmented_views, embed_images, inference_copy
+from sslnb.embed import augmented_views, embed_images, file_arrays, inference_copy
 from sslnb.evaluate import evaluate_file, layers_of
 from sslnb.io import load_checkpoint, save_checkpoint, save_json, save_npz
 from sslnb.methods import build_method
@@ -130,8 +130,7 @@ def time_evaluation(state: dict, trainer: Trainer, scratch: Path) -> dict[str, f
         probe = embed_images(model, data.probe_images, channels_last=channels_last)
     with timer("embed_views"):
         viewed = embed_images(model, views, channels_last=channels_last)
-    arrays = ({f"eval_{k}": v for k, v in evaluation.items()} | {f"probe_{k}": v for k, v in probe.items()}
-              | {f"views_{k}": v.reshape(-1, cfg.views, v.shape[1]) for k, v in viewed.items()})
+    arrays = file_arrays(evaluation, probe, viewed, cfg.views)
     embedding_file = scratch / "epoch_0001.npz"
     with timer("write_embeddings"):
         save_npz(embedding_file, **arrays)

@@ -88,6 +88,12 @@ def embed_arrays(model: nn.Module, data, views: torch.Tensor, n_views: int,
     evaluation = embed_images(model, data.test_images, channels_last=channels_last)
     probe = embed_images(model, data.probe_images, channels_last=channels_last)
     viewed = embed_images(model, views, channels_last=channels_last)
+    return file_arrays(evaluation, probe, viewed, n_views)
+
+
+def file_arrays(evaluation: dict[str, np.ndarray], probe: dict[str, np.ndarray], viewed: dict[str, np.ndarray],
+                n_views: int) -> dict[str, np.ndarray]:
+    """Per-layer embeddings of the three image sets, named as an embedding file stores them."""
     return ({f"eval_{k}": v for k, v in evaluation.items()} | {f"probe_{k}": v for k, v in probe.items()}
             | {f"views_{k}": v.reshape(-1, n_views, v.shape[1]) for k, v in viewed.items()})
 

@@ -140,7 +140,7 @@ def evaluate_files(files: list[Path], method: str, cfg: MetricsConfig, k: int | 
             raise ValueError(f"{first} and {second} are both epoch {epoch} of {method!r}; score one run per call "
                              "(separate calls with --name for each run), or rename the files")
     rows = []
-    for position, path in tqdm(ordered, desc=f"metrics {method}", unit="file"):
+    for (_, path), epoch in tqdm(list(zip(ordered, epochs)), desc=f"metrics {method}", unit="file"):
         layers, file_labels = read_embedding_file(path, label_column)
         file_labels = labels if labels is not None else file_labels
         clusters = k if k is not None else (len(np.unique(file_labels)) if file_labels is not None else None)
@@ -150,7 +150,7 @@ def evaluate_files(files: list[Path], method: str, cfg: MetricsConfig, k: int | 
             file_rows = _file_rows(layers, file_labels, cfg, clusters, probe_fraction)
         except ValueError as error:
             raise ValueError(f"{path}: {error}") from error
-        rows += [{"method": method, "epoch": epoch_of(path, position), **row} for row in file_rows]
+        rows += [{"method": method, "epoch": epoch, **row} for row in file_rows]
     return tidy_table(rows)
 
 
