@@ -11,14 +11,15 @@ FASHION_MNIST_PKG := dataset-fashion-mnist
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: help setup data run sweep test test-fast report clean
+.PHONY: help setup data run sweeps sweep test test-fast report clean
 
 help:
 	@echo "make run     set up and run the whole pipeline on the default profile (params.yaml)"
 	@echo "make test    set up and run the tests (a tiny profile of the same pipeline)"
 	@echo "make test-fast  only the unit tests (no DVC pipeline, no torchrun), under 2 minutes"
 	@echo "make data    install Debian's $(FASHION_MNIST_PKG) if possible"
-	@echo "make sweep   the architecture sweep (architectures/dvc.yaml), then the report again to show it"
+	@echo "make sweeps  every sweep of params.yaml (seeds, hyper, long, architectures), the leaderboard, the report"
+	@echo "make sweep NAME=seeds  one sweep (its runs and data/sweeps/NAME.csv)"
 	@echo "make report  build reports/index.html (runs whatever it needs that is out of date)"
 	@echo "make clean   remove the virtual environment"
 
@@ -56,15 +57,23 @@ run: setup data
 	@echo "Report (HTML):  $(CURDIR)/reports/index.html"
 	@echo "Metrics, plots: dvc metrics show; dvc plots show"
 
-# The sweep is its own DVC pipeline so `make run` stays within its time budget. No stage of dvc.yaml
-# depends on it (that would pull it into `dvc repro`), so the report is rebuilt by force to pick it up.
-sweep: setup data
-	dvc repro architectures/dvc.yaml
+# Sweeps are their own DVC pipelines (sweeps/NAME/dvc.yaml, generated from params.yaml by `sslnb
+# sweep-plan`; sweeps/dvc.yaml analyses them) so `make run` stays within its time budget. No stage of
+# dvc.yaml depends on them (that would pull them into `dvc repro`), so the report is rebuilt by force.
+sweeps: setup data
+	$(BIN)/python -m sslnb sweep-plan
+	dvc repro sweeps/dvc.yaml
 	dvc repro report
 	dvc repro --force --single-item report
 	@echo
-	@echo "Sweep page:     $(CURDIR)/reports/architectures.html"
+	@echo "Leaderboard:    $(CURDIR)/reports/tables/leaderboard.md"
+	@echo "Sweep pages:    $(CURDIR)/reports/sweeps/html/"
 	@echo "Report (HTML):  $(CURDIR)/reports/index.html"
+
+sweep: setup data
+	@test -n "$(NAME)" || { echo "usage: make sweep NAME=<a key of sweeps in params.yaml>, e.g. make sweep NAME=seeds" >&2; exit 2; }
+	$(BIN)/python -m sslnb sweep-plan
+	dvc repro sweeps/$(NAME)/dvc.yaml
 
 test: setup
 	$(BIN)/python -m pytest

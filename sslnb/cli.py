@@ -29,10 +29,12 @@ stages, in pipeline order (dvc repro runs them for you):
 any encoder: a torchvision model by name, a state-dict file or TorchScript (see `sslnb evaluate-model --help`):
   python -m sslnb evaluate-model --torchvision resnet18 --weights DEFAULT --out resnet18.csv
 
-the architecture sweep (architectures/dvc.yaml; `make sweep` runs it, then the report):
-  python -m sslnb sweep-configure --encoder vit   data/architectures/vit/params.yaml, then the stages above
-                                                  with --root data/architectures/vit
-  python -m sslnb sweep-collect                   data/architectures.csv: one row per encoder x SSL/supervised/random
+sweeps (params.yaml's 'sweeps': seeds, hyper, long, architectures; `make sweeps` runs them all):
+  python -m sslnb sweep-plan                      write sweeps/NAME/dvc.yaml from params.yaml
+  python -m sslnb sweep-configure --sweep seeds --point simclr_seed1
+                                                  data/sweeps/seeds/simclr_seed1/params.yaml, then the stages
+                                                  above with --root data/sweeps/seeds/simclr_seed1
+  python -m sslnb sweep-collect --sweep seeds     data/sweeps/seeds.csv: every run's metrics and training loss
 
 bring your own embeddings or checkpoints (the same tidy table, see `sslnb evaluate --help`):
   python -m sslnb evaluate runs/emb/epoch_*.npy --k 10 --out my_metrics.csv
@@ -130,14 +132,21 @@ def parser() -> argparse.ArgumentParser:
     model.add_argument("--name", help="value of the table's 'method' column (default: the model's name)")
     model.add_argument("--out", type=Path, help="where to write the table (default: <name>.csv)")
     model.add_argument("--batch-size", type=int, default=128)
+    commands.add_parser(
+        "sweep-plan", parents=[common], help="write sweeps/NAME/dvc.yaml for every sweep in params.yaml",
+        description="Expand every sweep under 'sweeps' in params.yaml into its grid points, check each point's "
+        "params, and write the sweep's DVC pipeline sweeps/NAME/dvc.yaml (configure, train, embed, evaluate per "
+        "point, then collect). Points whose run is the main run reuse it. `make sweeps` runs this first.")
     sweep = commands.add_parser(
-        "sweep-configure", parents=[common], help="write one encoder's sub-project of the architecture sweep",
-        description="Write data/architectures/ENCODER/params.yaml (the main params with the encoder's model "
-        "options, the sweep's epochs, milestones and methods) and link the prepared data set there, so that "
-        "every stage runs on it with --root data/architectures/ENCODER (architectures/dvc.yaml does).")
-    sweep.add_argument("--encoder", required=True, help="a key of architectures.encoders in params.yaml")
-    commands.add_parser("sweep-collect", parents=[common],
-                        help="data/architectures.csv: one row per encoder x SSL/supervised/random")
+        "sweep-configure", parents=[common], help="write one grid point's sub-project of a sweep",
+        description="Write data/sweeps/SWEEP/POINT/params.yaml (the main params with the point's values and its "
+        "one method) and link the prepared data set there, so that every stage runs on it with "
+        "--root data/sweeps/SWEEP/POINT (sweeps/SWEEP/dvc.yaml does).")
+    sweep.add_argument("--sweep", required=True, help="a key of 'sweeps' in params.yaml")
+    sweep.add_argument("--point", required=True, help="a point of that sweep (see sweeps/SWEEP/dvc.yaml)")
+    collect = commands.add_parser(
+        "sweep-collect", parents=[common], help="data/sweeps/SWEEP.csv: every point's metrics and training loss")
+    collect.add_argument("--sweep", required=True, help="a key of 'sweeps' in params.yaml")
     commands.add_parser("tsne", parents=[with_method],
                         help="openTSNE maps of the evaluation set at the first, middle and last milestone")
     commands.add_parser("summarize", parents=[common],
@@ -230,16 +239,23 @@ def _cmd_evaluate_model(args: argparse.Namespace, params, paths) -> Path:
     return out
 
 
-def _cmd_sweep_configure(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.architectures import configure
+def _cmd_sweep_plan(args: argparse.Namespace, params, paths) -> Path:
+    from sslnb.sweeps import plan
 
-    return configure(read_yaml(args.params or paths.params), args.encoder, paths)
+    written = plan(read_yaml(args.params or paths.params), paths)
+    return paths.root / "sweeps" if written else paths.root / "sweeps (no sweep declared)"
+
+
+def _cmd_sweep_configure(args: argparse.Namespace, params, paths) -> Path:
+    from sslnb.sweeps import configure
+
+    return configure(read_yaml(args.params or paths.params), args.sweep, args.point, paths)
 
 
 def _cmd_sweep_collect(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.architectures import collect
+    from sslnb.sweeps import collect
 
-    return collect(read_yaml(args.params or paths.params), paths)
+    return collect(read_yaml(args.params or paths.params), args.sweep, paths)
 
 
 def _cmd_tsne(args: argparse.Namespace, params, paths) -> Path:
@@ -275,6 +291,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Any], Path]] = {
     "embed": _cmd_embed,
     "evaluate": _cmd_evaluate,
     "evaluate-model": _cmd_evaluate_model,
+    "sweep-plan": _cmd_sweep_plan,
     "sweep-configure": _cmd_sweep_configure,
     "sweep-collect": _cmd_sweep_collect,
     "tsne": _cmd_tsne,

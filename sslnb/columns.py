@@ -7,7 +7,7 @@ One row of the table is one method x checkpoint x layer (see :mod:`sslnb.evaluat
 EMBEDDING_ONLY = (
     "silhouette", "silhouette_pca", "ami_c1_c2", "entropy_kl_bits", "entropy_gaussian_bits",
     "entropy_binned_bits", "rankme", "alpha_req", "alpha_req_r2", "stable_rank", "nesum", "self_cluster",
-    "embedding_std",
+    "embedding_std", "twonn_dimension", "mst_dimension", "cluster_learnability",
 )
 NEED_VIEWS = ("alignment", "uniformity", "lidar")
 SUITE = EMBEDDING_ONLY + NEED_VIEWS  # what sslnb.metrics.label_free_metrics returns

@@ -101,6 +101,8 @@ class MetricsConfig:
     entropy_normalize: bool = True  # L2-normalise rows first, so entropy ignores the feature scale
     entropy_bins: int = 32  # histogram bins per dimension of the binned entropy
     alpha_first_rank: int = 2  # alpha-ReQ fits the spectrum from this rank on (the top ones excluded)
+    mst_points: int = 1000  # the MST intrinsic dimension's largest tree (O(mst_points^2) time and memory)
+    learnability_neighbors: int = 5  # k of the kNN classifier of cluster learnability
     view_samples: int = 1000  # evaluation images given augmented views (alignment, uniformity, LiDAR); at most all
     views: int = 4  # augmented views per image (>= 2)
     knn_k: int = 20
@@ -148,7 +150,7 @@ class Params:
     tsne: TsneConfig = TsneConfig()
     analysis: AnalysisConfig = AnalysisConfig()
     report: dict[str, Any] = field(default_factory=dict)
-    architectures: dict[str, Any] = field(default_factory=dict)  # the sweep, read by sslnb.architectures
+    sweeps: dict[str, Any] = field(default_factory=dict)  # named sweeps, read by sslnb.sweeps
 
     def method(self, name: str) -> dict[str, Any]:
         if name not in self.methods:
@@ -258,12 +260,12 @@ _SECTIONS = {
 
 def params_from_dict(raw: dict[str, Any]) -> Params:
     """Build and validate :class:`Params` from a parsed ``params.yaml``."""
-    allowed = set(_SECTIONS) | {"seed", "methods", "report", "architectures"}
+    allowed = set(_SECTIONS) | {"seed", "methods", "report", "sweeps"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ValueError(f"params.yaml: unknown section(s) {unknown}; known sections are {sorted(allowed)}")
     sections = {name: _build(cls, name, raw.get(name)) for name, cls in _SECTIONS.items()}
-    for name in ("report", "architectures"):
+    for name in ("report", "sweeps"):
         if not isinstance(raw.get(name) or {}, dict):
             raise ValueError(f"params.yaml: section '{name}' must be a mapping of keys to values, "
                              f"got a {type(raw[name]).__name__}")
@@ -271,7 +273,7 @@ def params_from_dict(raw: dict[str, Any]) -> Params:
         seed=_typed(int, raw.get("seed", 0), "seed"),
         methods=_methods(raw["methods"]) if "methods" in raw else Params().methods,
         report=dict(raw.get("report") or {}),
-        architectures=dict(raw.get("architectures") or {}),
+        sweeps=dict(raw.get("sweeps") or {}),
         **sections,
     )
     _validate(params)

@@ -66,25 +66,55 @@ class ProjectPaths:
         """t-SNE coordinates of the evaluation set at the first, middle and last milestone."""
         return self.root / "data" / "tsne" / f"{method}.npz"
 
-    # -- the architecture sweep (architectures/dvc.yaml) -------------------------------------
-    def architecture_project(self, encoder: str) -> Path:
-        """Root of one encoder's sub-project: its params.yaml and data/ live there."""
-        return self.root / "data" / "architectures" / encoder
+    @property
+    def pipeline(self) -> Path:
+        """The main DVC pipeline (its stages' code dependencies are the sweeps' too)."""
+        return self.root / "dvc.yaml"
+
+    # -- the sweeps (sslnb.sweeps; sweeps/<name>/dvc.yaml) ---------------------------------------
+    def sweep_project(self, sweep: str, point: str) -> Path:
+        """Root of one grid point's sub-project: its params.yaml and data/ live there."""
+        return self.root / "data" / "sweeps" / sweep / point
 
     @property
-    def architecture_table(self) -> Path:
-        """One row per encoder x SSL / supervised / random initialisation (``sslnb sweep-collect``)."""
-        return self.root / "data" / "architectures.csv"
+    def sweep_tables_folder(self) -> Path:
+        return self.root / "data" / "sweeps"
+
+    def sweep_table(self, sweep: str) -> Path:
+        """Every point's metrics rows with its grid values and training loss (``sslnb sweep-collect``)."""
+        return self.sweep_tables_folder / f"{sweep}.csv"
+
+    def sweep_pipeline(self, sweep: str) -> Path:
+        """The sweep's generated DVC pipeline (``sslnb sweep-plan``)."""
+        return self.root / "sweeps" / sweep / "dvc.yaml"
+
+    @property
+    def sweeps_pipeline(self) -> Path:
+        """The sweeps' analysis pipeline (leaderboard, findings per seed, architectures; generated)."""
+        return self.root / "sweeps" / "dvc.yaml"
+
+    def sweep_pipelines(self) -> list[Path]:
+        return sorted((self.root / "sweeps").glob("*/dvc.yaml"))
+
+    @property
+    def sweep_reports(self) -> Path:
+        """The sweeps' executed notebooks, verdicts and pages; no stage of dvc.yaml depends on them."""
+        return self.reports / "sweeps"
 
     @property
     def architecture_verdict(self) -> Path:
-        """The fifth finding's verdict, written by the sweep's notebook."""
-        return self.reports / "architectures.json"
+        """The fifth finding's verdict, written by the architecture sweep's notebook."""
+        return self.sweep_reports / "architectures.json"
 
     @property
-    def architecture_page(self) -> Path:
-        """The sweep's rendered notebook; outside ``rendered`` so no default stage depends on the sweep."""
-        return self.reports / "architectures.html"
+    def leaderboard(self) -> Path:
+        """Which metric to trust for which decision: ``<stem>.csv`` and ``.md`` (the runs notebook)."""
+        return self.tables / "leaderboard"
+
+    @property
+    def sweep_pages(self) -> Path:
+        """The sweeps' rendered notebooks, outside ``rendered`` so no default stage depends on them."""
+        return self.sweep_reports / "html"
 
     # -- analysis outputs -------------------------------------------------------------------
     @property

@@ -60,6 +60,10 @@ DIRECTIONS: dict[str, Direction] = {
     "embedding_std": Direction(HIGHER, "0 is collapse, 1/sqrt(d) is healthy (Chen & He 2021)"),
     "alignment": Direction(LOWER, "closer positive pairs (Wang & Isola 2020)"),
     "uniformity": Direction(LOWER, "more uniform on the sphere (Wang & Isola 2020)"),
+    "twonn_dimension": Direction(LOWER, "a lower intrinsic dimension goes with higher probe accuracy (IdEst, "
+                                        "Mordacq et al. 2026; TwoNN: Facco et al. 2017)"),
+    "mst_dimension": Direction(LOWER, "as twonn_dimension (IdEst's MST / PH0 estimator)"),
+    "cluster_learnability": Direction(HIGHER, "clusters a kNN classifier can learn (CLID, 2022)"),
     "lidar": Direction(HIGHER, "higher effective rank of the discriminative subspace (Thilak et al. 2024)"),
     "ami_c1_gt": Direction(HIGHER, "label-based: clusters that match the classes"),
     "knn_acc": Direction(HIGHER, "label-based: accuracy"),

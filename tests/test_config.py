@@ -42,7 +42,7 @@ def test_missing_params_file_says_what_to_do(tmp_path):
 
 
 def test_every_params_key_is_used_by_dvc_yaml():
-    pipelines = (REPO / "dvc.yaml", REPO / "architectures" / "dvc.yaml")  # the default one and the sweep
+    pipelines = (REPO / "dvc.yaml", *sorted((REPO / "sweeps").glob("**/dvc.yaml")))  # the default one and the sweeps
     stages = [stage for path in pipelines for stage in yaml.safe_load(path.read_text())["stages"].values()]
     listed = {p.split(".")[0] for stage in stages for p in stage.get("do", stage).get("params", [])}
     sections = set(yaml.safe_load((REPO / "params.yaml").read_text()))

@@ -6,7 +6,10 @@ The cost is dominated by three shared computations, each done once per matrix:
   alpha-ReQ, stable rank, NESum, SelfCluster, the collapse std, the Gaussian entropy and the PCA;
 - one blocked pass over the pairwise distances of a seeded sample of at most ``sample_size`` rows
   (O(sample_size^2 D)): the silhouette and the kNN entropy;
-- two k-means runs on that sample (clusterings C1 and C2).
+- two k-means runs on that sample (clusterings C1 and C2); cluster learnability reuses C1.
+
+The intrinsic dimensions add an exact 2-nearest-neighbour search of the sample (TwoNN) and spanning
+trees of at most ``mst_points`` of its rows (MST dimension).
 
 Metrics that are undefined for collapsed embeddings, or for embeddings of too few dimensions (alpha-ReQ
 needs 3 or more eigenvalues past its first rank), become NaN with a logged warning, so a collapsed checkpoint still gets a row; bad input (NaN, wrong shapes) still raises.
@@ -26,9 +29,11 @@ from sslnb.columns import SUITE
 from sslnb.metrics._checks import CollapsedEmbeddingsError, UndefinedMetricError, check_embeddings, check_positive_int
 from sslnb.metrics.alignment_uniformity import alignment, uniformity_of_views
 from sslnb.metrics.alpha_req import alpha_req
+from sslnb.metrics.cluster_learnability import cluster_learnability
 from sslnb.metrics.clustering import clustering_agreement, kmeans, pca_project, silhouette_of_sample
 from sslnb.metrics.collapse import embedding_std
 from sslnb.metrics.entropy import _binned_nats, _gaussian_nats, kl_from_neighbor_distances
+from sslnb.metrics.intrinsic_dimension import mst_dimension, twonn_dimension
 from sslnb.metrics.lidar import lidar
 from sslnb.metrics.moments import Moments, second_moments
 from sslnb.metrics.nesum import nesum
@@ -55,6 +60,8 @@ class SuiteOptions:
     entropy_normalize: bool = True  # entropies of the L2-normalised rows
     entropy_bins: int = 32
     alpha_first_rank: int = 2
+    mst_points: int = 1000  # largest tree of the MST dimension
+    learnability_neighbors: int = 5  # kNN of cluster learnability
 
     @classmethod
     def from_config(cls, metrics: Any, k: int) -> "SuiteOptions":
@@ -163,6 +170,11 @@ def _embedding_only(result: SuiteResult, Z: np.ndarray, Zs: np.ndarray, moments:
     _attempt(result, ("nesum",), lambda: nesum(moments))
     _attempt(result, ("self_cluster",), lambda: self_cluster(moments))
     _attempt(result, ("embedding_std",), lambda: embedding_std(moments))
+    # intrinsic dimension and cluster learnability: on the same sample as the silhouette, raw rows
+    _attempt(result, ("twonn_dimension",), lambda: twonn_dimension(Zs))
+    _attempt(result, ("mst_dimension",), lambda: mst_dimension(Zs, options.mst_points, seed=options.seed))
+    _attempt(result, ("cluster_learnability",),
+             lambda: cluster_learnability(Zs, c1, options.learnability_neighbors, seed=options.seed))
 
 
 def _with_views(result: SuiteResult, Z: np.ndarray, views: np.ndarray) -> None:

@@ -1,0 +1,415 @@
+"""Named sweeps: grids over any params keys, each grid point a small sslnb project run by the usual stages.
+
+A sweep is declared under ``sweeps`` in ``params.yaml``::
+
+    sweeps:
+      hyper:
+        decision: hyperparameter          # what choosing among its runs decides (see DECISIONS)
+        set: {train.milestones: [0, 8]}   # dotted keys fixed for every point
+        grid:                             # a mapping of dotted keys to lists of values (their product), or
+          - method: [simclr]              # a list of such mappings (the union of their products), as
+            methods.simclr.temperature: [0.1, 0.5]   # scikit-learn's ParameterGrid reads them
+            train.lr: [0.0005, 0.002]
+
+``method`` is the grid's one special key: the method a point trains (default: every method of the main
+run, one point each). Any other key is a dotted path into params.yaml: ``seed``, ``train.lr``,
+``augment.crop_scale``, ``methods.simclr.temperature``. A value that is a mapping of names to values
+(``model: {resnet_w16: {...}, vit: {...}}``) names its points; a mapping merges into a mapping.
+
+Each point is the main ``params.yaml`` with ``set``, then the point's values, applied, and with only the
+point's method. Its project lives in ``data/sweeps/<sweep>/<point>/`` (``sslnb sweep-configure`` writes
+its params.yaml and links the prepared data there), and ``sweeps/<sweep>/dvc.yaml`` (written by ``sslnb
+sweep-plan``, never by hand) runs train, embed and evaluate there with ``--root``. A point whose run is
+the main run (the same params, milestones aside, its milestones among the main run's) is not run again:
+the main run's tables stand in for it. ``sslnb sweep-collect`` stacks every point's metrics table, with
+its training loss per epoch, into ``data/sweeps/<sweep>.csv``: what :mod:`sslnb.runs` judges.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sslnb.config import params_from_dict
+from sslnb.io import atomic_path, save_csv
+from sslnb.paths import ProjectPaths
+
+DECISIONS = ("checkpoint", "hyperparameter", "seed", "architecture")
+METHOD_KEY = "method"
+# sections that do not change a run's checkpoints, embeddings or metrics tables
+NOT_THE_RUN = ("tsne", "analysis", "report", "sweeps")
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One run of a sweep: a method trained with ``values`` (dotted key -> value) on top of ``set``."""
+
+    sweep: str
+    name: str
+    method: str
+    values: dict[str, Any]  # grid key -> value
+    labels: dict[str, str]  # grid key -> how the value is shown (a named value's name)
+    params: dict[str, Any] = field(repr=False, compare=False)  # the point's whole params.yaml
+    reuses_main: bool = False  # the main run is this run: its tables stand in
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One entry of ``sweeps`` in params.yaml, with its points expanded and validated."""
+
+    name: str
+    decision: str
+    points: tuple[SweepPoint, ...]
+
+    def point(self, name: str) -> SweepPoint:
+        for point in self.points:
+            if point.name == name:
+                return point
+        raise ValueError(f"sweep {self.name!r} has no point {name!r}; its points: {[p.name for p in self.points]}")
+
+    @property
+    def run_points(self) -> tuple[SweepPoint, ...]:
+        """The points that need their own run (the others reuse the main run)."""
+        return tuple(p for p in self.points if not p.reuses_main)
+
+
+def sweeps_from_params(raw: dict[str, Any]) -> dict[str, Sweep]:
+    """Every sweep of ``raw`` (a parsed params.yaml), each point validated as a params.yaml of its own."""
+    section = raw.get("sweeps") or {}
+    if not isinstance(section, dict):
+        raise ValueError("params.yaml: 'sweeps' must map sweep names to their settings; see the README's sweeps")
+    return {name: _sweep(raw, name, spec) for name, spec in section.items()}
+
+
+def sweep_from_params(raw: dict[str, Any], name: str) -> Sweep:
+    section = raw.get("sweeps") or {}
+    if name not in section:
+        raise ValueError(f"params.yaml: no sweep {name!r} under 'sweeps' (declared: {sorted(section)})")
+    return _sweep(raw, name, section[name])
+
+
+def _sweep(raw: dict[str, Any], name: str, spec: Any) -> Sweep:
+    where = f"params.yaml: sweeps.{name}"
+    if not isinstance(spec, dict):
+        raise ValueError(f"{where} must be a mapping with 'decision' and 'grid', got {spec!r}")
+    unknown = sorted(set(spec) - {"decision", "set", "grid"})
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; known keys are ['decision', 'grid', 'set']")
+    decision = spec.get("decision")
+    if decision not in DECISIONS:
+        raise ValueError(f"{where}.decision must be one of {list(DECISIONS)}, got {decision!r}")
+    fixed = spec.get("set") or {}
+    if not isinstance(fixed, dict):
+        raise ValueError(f"{where}.set must map dotted params keys to values, e.g. 'train.epochs: 40'")
+    grids = spec.get("grid")
+    grids = [grids] if isinstance(grids, dict) else grids
+    if not grids or not all(isinstance(g, dict) and g for g in grids):
+        raise ValueError(f"{where}.grid must be a mapping of dotted keys to lists of values (or a list of such "
+                         "mappings), e.g. 'grid: {seed: [1, 2]}'")
+    points, names = [], set()
+    for grid in grids:
+        for point in _expand(raw, name, fixed, grid, where):
+            if point.name in names:
+                raise ValueError(f"{where}: two points are both named {point.name!r}; give the grid's values names")
+            names.add(point.name)
+            points.append(point)
+    return Sweep(name, decision, tuple(points))
+
+
+def _choices(values: Any, key: str, where: str) -> list[tuple[str, Any]]:
+    """(label, value) pairs of one grid key."""
+    if isinstance(values, dict):
+        return [(str(label), value) for label, value in values.items()]
+    if not isinstance(values, list) or not values:
+        raise ValueError(f"{where}.grid.{key} must be a non-empty list of values (or a mapping of names to "
+                         f"values), got {values!r}")
+    return [(_label(value), value) for value in values]
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "-".join(_label(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _expand(raw: dict[str, Any], sweep: str, fixed: dict[str, Any], grid: dict[str, Any],
+            where: str) -> list[SweepPoint]:
+    main_methods = raw.get("methods") or {}
+    methods = grid.get(METHOD_KEY, list(main_methods))
+    if isinstance(methods, str):
+        methods = [methods]
+    keys = [key for key in grid if key != METHOD_KEY]
+    choices = [_choices(grid[key], key, where) for key in keys]
+    points = []
+    for method in methods:
+        for combination in itertools.product(*choices):
+            values = {key: value for key, (_, value) in zip(keys, combination)}
+            labels = {key: label for key, (label, _) in zip(keys, combination)}
+            named = {key for key in keys if isinstance(grid[key], dict)}
+            parts = [labels[k] if k in named else f"{k.rsplit('.', 1)[-1]}{labels[k]}" for k in keys]
+            name = "_".join([str(method), *parts]).replace("/", "-")
+            params = point_params(raw, method, {**fixed, **values}, f"{where} point {name}")
+            points.append(SweepPoint(sweep, name, str(method), values, labels, params,
+                                     reuses_main=_is_main_run(raw, params, method)))
+    return points
+
+
+def set_dotted(params: dict[str, Any], key: str, value: Any, where: str) -> None:
+    """Set ``params[a][b][c] = value`` for key ``a.b.c``; a mapping merges into a mapping."""
+    *parents, last = key.split(".")
+    node = params
+    for part in parents:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ValueError(f"{where}: cannot set {key!r}: {part!r} is not a section")
+        node = child
+    if isinstance(value, dict) and isinstance(node.get(last), dict):
+        node[last] = {**node[last], **copy.deepcopy(value)}
+    else:
+        node[last] = copy.deepcopy(value)
+
+
+def point_params(raw: dict[str, Any], method: str, values: dict[str, Any], where: str) -> dict[str, Any]:
+    """The params.yaml of a point: the main one with ``values`` applied and only ``method``; validated."""
+    params = copy.deepcopy({key: value for key, value in raw.items() if key != "sweeps"})
+    params["methods"] = {method: copy.deepcopy((raw.get("methods") or {}).get(method) or {})}
+    for key, value in values.items():
+        head = key.split(".")
+        if head[0] == "methods" and len(head) > 1 and head[1] != method:
+            raise ValueError(f"{where}: {key!r} sets another method's option than this point's {method!r}; "
+                             "put it in a grid of its own with 'method: [...]'")
+        set_dotted(params, key, value, where)
+    try:
+        params_from_dict(params)
+    except ValueError as error:  # fail now, not after an hour of training
+        raise ValueError(f"{where}: {error}") from None
+    return params
+
+
+def _run_identity(params: dict[str, Any]) -> dict[str, Any]:
+    identity = {key: value for key, value in params.items() if key not in NOT_THE_RUN}
+    train = dict(identity.get("train") or {})
+    train["milestones"] = [0, train.get("epochs", 1)]  # which checkpoints are kept does not change the run
+    identity["train"] = train
+    return identity
+
+
+def _is_main_run(raw: dict[str, Any], params: dict[str, Any], method: str) -> bool:
+    if method not in (raw.get("methods") or {}):
+        return False
+    main = copy.deepcopy(raw)
+    main["methods"] = {method: (raw.get("methods") or {}).get(method) or {}}
+    milestones = set((params.get("train") or {}).get("milestones") or [])
+    main_milestones = set((raw.get("train") or {}).get("milestones") or [])
+    # normalised through the config so that defaults written out and left out compare equal
+    same = params_from_dict(_run_identity(params)) == params_from_dict(_run_identity(main))
+    return same and milestones <= main_milestones
+
+
+# -- writing the sub-projects and their pipelines ----------------------------------------------------
+
+def configure(raw: dict[str, Any], sweep: str, point: str, paths: ProjectPaths) -> Path:
+    """Write a point's sub-project: its params.yaml and (a link to) the prepared data set."""
+    target = sweep_from_params(raw, sweep).point(point)
+    sub = ProjectPaths(paths.sweep_project(sweep, point))
+    if not paths.dataset.is_file():
+        raise FileNotFoundError(f"{paths.dataset} not found; run the prepare stage first (dvc repro prepare)")
+    with atomic_path(sub.params) as tmp:
+        tmp.write_text(f"# Written by `sslnb sweep-configure --sweep {sweep} --point {point}` from the project's "
+                       "params.yaml; edit that file instead.\n" + yaml.safe_dump(target.params, sort_keys=False))
+    sub.dataset.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(sub.dataset) as tmp:
+        tmp.unlink()
+        try:
+            os.link(paths.dataset, tmp)  # same bytes, no copy
+        except OSError:
+            shutil.copyfile(paths.dataset, tmp)
+    return sub.params
+
+
+def _code_deps(main_stages: dict[str, Any], stage: str) -> list[str]:
+    """The main pipeline's code dependencies of ``stage`` (its data paths left out): one list to maintain."""
+    return [dep for dep in main_stages[stage]["do"]["deps"] if not str(dep).startswith("data/")]
+
+
+def pipeline(raw: dict[str, Any], sweep: Sweep, main_stages: dict[str, Any]) -> dict[str, Any]:
+    """The DVC pipeline of one sweep (``sweeps/<name>/dvc.yaml``) as a mapping."""
+    runs = {p.name: p.method for p in sweep.run_points}
+    root = f"data/sweeps/{sweep.name}"
+    sub = f"{root}/${{key}}"
+    stages: dict[str, Any] = {}
+    if runs:
+        stages["configure"] = {"foreach": runs, "do": {
+            "wdir": "../..", "cmd": f"python -m sslnb sweep-configure --sweep {sweep.name} --point ${{key}}",
+            "deps": ["data/processed/dataset.npz", "sslnb/sweeps.py", "sslnb/config.py", "sslnb/io.py"],
+            "params": ["seed", "data", "model", "augment", "train", "methods", "metrics", f"sweeps.{sweep.name}"],
+            "outs": [f"{sub}/params.yaml", f"{sub}/data/processed/dataset.npz"]}}
+        inputs = {"train": [f"{sub}/data/processed/dataset.npz"],
+                  "embed": [f"{sub}/data/processed/dataset.npz", f"{sub}/data/checkpoints/${{item}}"],
+                  "evaluate": [f"{sub}/data/processed/dataset.npz", f"{sub}/data/embeddings/${{item}}"]}
+        outputs = {"train": f"{sub}/data/checkpoints/${{item}}", "embed": f"{sub}/data/embeddings/${{item}}",
+                   "evaluate": f"{sub}/data/metrics/${{item}}.csv"}
+        for stage in ("train", "embed", "evaluate"):
+            stages[stage] = {"foreach": runs, "do": {
+                "wdir": "../..", "cmd": f"python -m sslnb {stage} --root {sub} --method ${{item}}",
+                "deps": [f"{sub}/params.yaml", *inputs[stage], *_code_deps(main_stages, stage)],
+                "outs": [outputs[stage]]}}
+    collected = []
+    for point in sweep.points:
+        base = "data" if point.reuses_main else f"{root}/{point.name}/data"
+        collected += [f"{base}/metrics/{point.method}.csv", f"{base}/checkpoints/{point.method}"]
+    stages["collect"] = {
+        "wdir": "../..", "cmd": f"python -m sslnb sweep-collect --sweep {sweep.name}",
+        "deps": [*collected, "sslnb/sweeps.py", "sslnb/config.py", "sslnb/io.py"],
+        "params": [f"sweeps.{sweep.name}"],
+        "outs": [f"data/sweeps/{sweep.name}.csv"]}
+    return {"stages": stages}
+
+
+HEADER = """\
+# The {name} sweep ({decision} decision). GENERATED by `python -m sslnb sweep-plan` from params.yaml's
+# sweeps.{name}: edit params.yaml, then run `make sweeps` (or `sslnb sweep-plan`), never this file.
+# Each grid point is a small sslnb project in data/sweeps/{name}/<point>/ run by the ordinary stages.
+#   dvc repro sweeps/{name}/dvc.yaml     this sweep only (make sweep NAME={name})
+"""
+
+
+ANALYSIS_HEADER = """\
+# The analysis of every sweep. GENERATED by `python -m sslnb sweep-plan` from params.yaml's sweeps: edit
+# params.yaml, never this file. `make sweeps` runs it after the sweeps; no stage of dvc.yaml depends on it.
+"""
+NOTEBOOK_CODE = ["sslnb/analysis.py", "sslnb/columns.py", "sslnb/config.py", "sslnb/io.py", "sslnb/plotting.py"]
+
+
+def analysis_pipeline(sweeps: dict[str, Sweep]) -> dict[str, Any]:
+    """``sweeps/dvc.yaml``: the leaderboard (runs notebook), the findings per seed, the architecture page."""
+    tables = [f"data/sweeps/{name}.csv" for name in sweeps]
+    notebook = "python -m sslnb notebook notebooks/{0}.ipynb reports/sweeps/{0}.ipynb"
+    stages: dict[str, Any] = {
+        "runs": {"wdir": "..", "cmd": notebook.format("runs") + " -p n_boot ${analysis.n_boot} -p seed ${analysis.seed}",
+                 "deps": ["notebooks/runs.ipynb", *tables, "sslnb/runs.py", "sslnb/selection.py", *NOTEBOOK_CODE],
+                 "params": ["analysis.n_boot", "analysis.seed"],
+                 "outs": ["reports/sweeps/runs.ipynb", "reports/sweeps/leaderboard.json",
+                          *[f"reports/tables/{stem}.{ext}" for stem in ("leaderboard", "run_selection")
+                            for ext in ("csv", "md", "tex")],
+                          *[f"figures/leaderboard.{ext}" for ext in ("png", "svg")]]},
+        "findings": {"wdir": "..", "cmd": notebook.format("findings") + " -p output reports/sweeps/findings.json"
+                     " -p sweep_tables " + ",".join(tables) + " -p strong ${analysis.strong} -p trend ${analysis.trend}"
+                     " -p warmup_fraction ${analysis.warmup_fraction} -p n_boot ${analysis.n_boot}"
+                     " -p seed ${analysis.seed}",
+                     "deps": ["notebooks/findings.ipynb", "data/metrics", *tables, "sslnb/findings.py",
+                              "sslnb/correlation.py", *NOTEBOOK_CODE],
+                     "params": ["analysis"],
+                     "outs": ["reports/sweeps/findings.ipynb", "reports/sweeps/findings.json"]},
+    }
+    for name, sweep in sweeps.items():
+        if sweep.decision != "architecture":
+            continue
+        stages["architectures"] = {
+            "wdir": "..", "cmd": notebook.format("architectures") + f" -p sweep {name} -p strong ${{analysis.strong}}"
+            " -p n_boot ${analysis.n_boot} -p seed ${analysis.seed}",
+            "deps": ["notebooks/architectures.ipynb", f"data/sweeps/{name}.csv", "sslnb/architectures.py",
+                     "sslnb/findings.py", "sslnb/correlation.py", *NOTEBOOK_CODE],
+            "params": ["analysis"],
+            "outs": ["reports/sweeps/architectures.ipynb", "reports/sweeps/architectures.json",
+                     *[f"reports/tables/architectures_correlation.{ext}" for ext in ("csv", "md", "tex")],
+                     *[f"figures/architectures_scatter.{ext}" for ext in ("png", "svg")]]}
+        break  # one architecture page
+    pages = [stage["outs"][0] for stage in stages.values()]
+    stages["render"] = {
+        "wdir": "..", "cmd": "jupyter nbconvert --to html --no-input --template ${report.template} --log-level WARN "
+        "--output-dir reports/sweeps/html " + " ".join(pages),
+        "deps": pages, "params": ["report"], "outs": ["reports/sweeps/html"]}
+    return {"stages": stages}
+
+
+def _write_if_changed(target: Path, text: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.is_file() or target.read_text() != text:
+        with atomic_path(target) as tmp:
+            tmp.write_text(text)
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a repeated mapping out again instead of as a YAML anchor and alias: easier to read."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def planned(raw: dict[str, Any], paths: ProjectPaths) -> dict[Path, str]:
+    """Every generated pipeline file and its text: one per sweep and ``sweeps/dvc.yaml`` (none without sweeps)."""
+    main_stages = yaml.safe_load(paths.pipeline.read_text())["stages"]
+    sweeps = sweeps_from_params(raw)
+    dump = lambda pipeline_: yaml.dump(pipeline_, Dumper=_PlainDumper, sort_keys=False, width=120)  # noqa: E731
+    files = {paths.sweep_pipeline(sweep.name): HEADER.format(name=sweep.name, decision=sweep.decision)
+             + dump(pipeline(raw, sweep, main_stages)) for sweep in sweeps.values()}
+    if sweeps:
+        files[paths.sweeps_pipeline] = ANALYSIS_HEADER + dump(analysis_pipeline(sweeps))
+    return files
+
+
+def plan(raw: dict[str, Any], paths: ProjectPaths) -> list[Path]:
+    """Write every generated pipeline (:func:`planned`) and remove those of sweeps no longer declared."""
+    files = planned(raw, paths)
+    for target, text in files.items():
+        _write_if_changed(target, text)
+    for stale in [*paths.sweep_pipelines(), paths.sweeps_pipeline]:
+        if stale.is_file() and stale not in files:
+            stale.unlink()
+    return list(files)
+
+
+# -- collecting a finished sweep -------------------------------------------------------------------
+
+def training_loss(history: Path) -> pd.DataFrame:
+    """``epoch`` and ``training_loss`` (the epoch's mean loss; NaN at epoch 0) from a run's history.csv."""
+    table = pd.read_csv(history)
+    return table[["epoch", "loss"]].rename(columns={"loss": "training_loss"})
+
+
+def collect(raw: dict[str, Any], sweep_name: str, paths: ProjectPaths) -> Path:
+    """Write ``data/sweeps/<sweep>.csv``: every point's metrics rows, with ``sweep``, ``decision``, ``run``,
+    ``reuses_main``, one column per grid key (the value's label) and ``training_loss`` at each epoch."""
+    sweep = sweep_from_params(raw, sweep_name)
+    tables = []
+    for point in sweep.points:
+        project = paths if point.reuses_main else ProjectPaths(paths.sweep_project(sweep.name, point.name))
+        table_path = project.metrics_table(point.method)
+        if not table_path.is_file():
+            raise FileNotFoundError(f"{table_path} not found; run the sweep first (dvc repro "
+                                    f"sweeps/{sweep.name}/dvc.yaml)")
+        table = pd.read_csv(table_path)
+        milestones = (point.params.get("train") or {}).get("milestones")
+        if milestones:
+            table = table[table.epoch.isin(milestones)]
+        history = project.checkpoints(point.method) / "history.csv"
+        table = table.merge(training_loss(history), on="epoch", how="left") if history.is_file() \
+            else table.assign(training_loss=np.nan)
+        tables.append(table.assign(sweep=sweep.name, decision=sweep.decision, run=point.name,
+                                   reuses_main=point.reuses_main, **point.labels))
+    save_csv(pd.concat(tables, ignore_index=True), paths.sweep_table(sweep.name))
+    return paths.sweep_table(sweep.name)
+
+
+def load_sweeps(paths: ProjectPaths, names: list[str] | None = None) -> pd.DataFrame:
+    """Every collected sweep table present (or those of ``names``), stacked."""
+    files = [paths.sweep_table(n) for n in names] if names else sorted(paths.sweep_tables_folder.glob("*.csv"))
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing or not files:
+        raise FileNotFoundError(f"no collected sweep table {missing or ''} under {paths.sweep_tables_folder}; "
+                                "run `make sweeps` first")
+    return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
