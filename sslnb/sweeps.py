@@ -333,7 +333,8 @@ def analysis_pipeline(sweeps: dict[str, Sweep]) -> dict[str, Any]:
         "wdir": "..", "cmd": "jupyter nbconvert --to html --no-input --template ${report.template} --log-level WARN "
         "--output-dir reports/sweeps/html " + " ".join(pages),
         "deps": pages, "params": ["report"], "outs": ["reports/sweeps/html"]}
-    return {"stages": stages}
+    # ${...} in commands is read from the params file next to this dvc.yaml unless vars names another
+    return {"vars": ["../params.yaml:analysis,report"], "stages": stages}
 
 
 def _write_if_changed(target: Path, text: str) -> None:
