@@ -199,3 +199,43 @@ def study_findings(table: pd.DataFrame, rules: FindingRules = FindingRules(),
 
 def verdicts_to_json(verdicts: list[Verdict]) -> list[dict]:
     return [asdict(v) for v in verdicts]
+
+
+def findings_by_replicate(runs: pd.DataFrame, rules: FindingRules = FindingRules()) -> pd.DataFrame:
+    """The study's findings 1-4 judged again in every replicate of the sweeps (:mod:`sslnb.sweeps`).
+
+    A replicate is one seed of a ``seed`` sweep (all its methods, each one run) or one ``checkpoint``
+    sweep (its long runs). ``runs`` is the stacked sweep tables. Returns one row per replicate x finding
+    with ``replicate``, ``finding``, ``claim``, ``verdict`` and ``evidence``.
+    """
+    from sslnb.analysis import with_reference
+
+    replicates = []
+    for sweep, rows in runs.groupby("sweep", sort=True):
+        decision = rows.decision.iloc[0]
+        if decision == "seed" and "seed" in rows.columns:
+            replicates += [(f"{sweep}: seed {int(s)}", part) for s, part in rows.groupby("seed", sort=True)]
+        elif decision == "checkpoint":
+            replicates.append((f"{sweep}: {rows.epoch.max()}-epoch runs", rows))
+    out = []
+    for name, table in replicates:
+        if table.run.groupby(table.method).nunique().max() > 1:
+            raise ValueError(f"replicate {name!r} has several runs of one method; a replicate needs one per method")
+        for verdict in study_findings(with_reference(table), rules)[:4]:  # finding 5 needs the architectures
+            out.append({"replicate": name, "finding": verdict.finding, "claim": verdict.claim,
+                        "verdict": verdict.verdict, "evidence": verdict.evidence})
+    return pd.DataFrame(out, columns=["replicate", "finding", "claim", "verdict", "evidence"])
+
+
+def replicate_summary(by_replicate: pd.DataFrame) -> pd.DataFrame:
+    """Per finding: in how many seeds it holds ("holds in 2 of 3 seeds"), and its verdict in the long runs."""
+    rows = []
+    for finding, group in by_replicate.groupby("finding", sort=True):
+        seeds = group[group.replicate.str.contains(": seed ")]
+        tested = seeds[seeds.verdict != UNTESTABLE]
+        held = int((tested.verdict == HOLDS).sum())
+        long = group[~group.replicate.str.contains(": seed ")]
+        rows.append({"finding": finding, "claim": group.claim.iloc[0],
+                     "across seeds": f"holds in {held} of {len(tested)} seeds" if len(tested) else UNTESTABLE,
+                     "long runs": "; ".join(long.verdict) if len(long) else UNTESTABLE})
+    return pd.DataFrame(rows)

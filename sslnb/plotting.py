@@ -38,6 +38,10 @@ LABELS = {
     "alignment": "alignment",
     "uniformity": "uniformity",
     "lidar": "LiDAR",
+    "twonn_dimension": "intrinsic dimension (TwoNN)",
+    "mst_dimension": "intrinsic dimension (MST)",
+    "cluster_learnability": "cluster learnability",
+    "training_loss": "training loss",
     "linear_probe_acc": "linear-probe accuracy",
     "knn_acc": "kNN accuracy",
     "outlier_fraction": "share of outlying samples",
@@ -228,6 +232,30 @@ def regret_heatmap(regret: pd.DataFrame) -> plt.Figure:
                 cbar_kws={"label": "regret [accuracy points]"})
     ax.set(title="checkpoint-selection regret: best probe accuracy minus the chosen checkpoint's", xlabel="",
            ylabel="")
+    return fig
+
+
+def leaderboard_figure(board: pd.DataFrame) -> plt.Figure:
+    """The leaderboard: Kendall's tau with the probe (left) and the regret of the metric's pick (right) per
+    metric x decision, metrics in the board's order (best mean rank first, the oracle on top); each
+    decision's seed noise floor is in the regret panel's column labels."""
+    order = list(dict.fromkeys(board.metric))
+    decisions = [d for d in ("checkpoint", "hyperparameter", "seed", "architecture") if d in set(board.decision)]
+    tau = board.pivot(index="metric", columns="decision", values="kendall_tau").reindex(index=order, columns=decisions)
+    lost = board.pivot(index="metric", columns="decision", values="regret").reindex(index=order, columns=decisions)
+    floors = board.groupby("decision").noise_floor.first()
+    runs = board.groupby("decision").n_runs.max()
+    lost.columns = [f"{d}\n(floor {floors[d]:.2f})" if np.isfinite(floors[d]) else d for d in decisions]
+    tau.columns = [f"{d}\n({runs[d]} runs)" for d in decisions]
+    fig, axes = plt.subplots(1, 2, figsize=(4 + 2.4 * len(decisions), 0.34 * len(order) + 1.8),
+                             constrained_layout=True, sharey=True)
+    sns.heatmap(tau, cmap="vlag_r", vmin=-1, vmax=1, annot=True, fmt=".2f", annot_kws={"fontsize": 7}, ax=axes[0],
+                cbar_kws={"label": "Kendall tau with the probe"})
+    sns.heatmap(lost, cmap="rocket_r", vmin=0, annot=True, fmt=".2f", annot_kws={"fontsize": 7}, ax=axes[1],
+                cbar_kws={"label": "regret [accuracy points]"})
+    axes[0].set(title="ranks runs like the probe? (1 = same order)", xlabel="", ylabel="")
+    axes[0].set_yticklabels([label(m) for m in order], fontsize=8)
+    axes[1].set(title="points lost by trusting it (0 = best run)", xlabel="", ylabel="")
     return fig
 
 

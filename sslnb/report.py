@@ -30,7 +30,10 @@ NOTEBOOKS = {
     "tsne": "openTSNE maps of the evaluation set at the first, middle and last milestone, coloured by "
             "class and by k-means cluster, all started from one shared initialisation.",
     "selection": "Checkpoint-selection regret of each metric, and how it ranks the methods' final models.",
-    "architectures": "Across encoder families (the sweep, `make sweep`): each metric "
+    "runs": "The leaderboard (`make sweeps`): which label-free metric ranks runs as the probe does, and what "
+            "trusting it costs, for each decision (checkpoint, hyperparameter, seed, architecture), against the "
+            "training loss, a random pick and the seed noise floor.",
+    "architectures": "Across encoder families (the architecture sweep): each metric "
                      "against the probe, cross-architecture correlations, the verdict on finding 5.",
 }
 ORDER = list(NOTEBOOKS)
@@ -60,21 +63,39 @@ def _markdown_bold(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text))
 
 
-def _findings_section(path: Path, sweep: Path) -> str:
-    """The verdicts of the findings notebook; finding 5 from the architecture sweep when it has run."""
+def _findings_section(path: Path, sweep: Path, replicates: Path) -> str:
+    """The verdicts of the findings notebook; finding 5 from the architecture sweep, and each finding's
+    verdicts across seeds and in the long runs, when the sweeps have run."""
     if not path.is_file():
         return "<p>No findings yet: the findings notebook has not run.</p>"
     verdicts = json.loads(path.read_text())
     if sweep.is_file():
         swept = json.loads(sweep.read_text())
         verdicts = [swept if v["finding"] == swept["finding"] else v for v in verdicts]
+    across = {}
+    if replicates.is_file():
+        across = {row["finding"]: row for row in json.loads(replicates.read_text()).get("summary", [])}
     items = []
     for verdict in verdicts:
         css = {"holds": "holds", "does not hold": "fails"}.get(verdict["verdict"], "untestable")
+        extra = across.get(verdict["finding"])
+        extra = (f' <em>Across the sweeps: {html.escape(extra["across seeds"])}; in the long runs: '
+                 f'{html.escape(extra["long runs"])}.</em>' if extra else "")
         items.append(f'<li><strong>Finding {verdict["finding"]}</strong> ({html.escape(verdict["claim"])}): '
                      f'<strong class="{css}">{html.escape(verdict["verdict"])}</strong>. '
-                     f'{_markdown_bold(verdict["evidence"])}</li>')
+                     f'{_markdown_bold(verdict["evidence"])}{extra}</li>')
     return "<ul>" + "\n".join(items) + "</ul>"
+
+
+def _leaderboard_section(paths: ProjectPaths) -> str:
+    """The answer to "which metric can I trust, for what": the sweeps' leaderboard, once they have run."""
+    verdict, figure = paths.sweep_reports / "leaderboard.json", paths.figures / "leaderboard.png"
+    if not verdict.is_file() or not figure.is_file():
+        return ("<p>No sweeps yet: <code>make sweeps</code> runs the seed, hyperparameter, long and architecture "
+                "sweeps and builds the leaderboard of label-free metrics.</p>")
+    sentence = json.loads(verdict.read_text())["sentence"]
+    return (f"<p>{_markdown_bold(sentence)} (<a href=\"tables/leaderboard.md\">leaderboard.md</a>, "
+            f"<a href=\"sweeps/html/runs.html\">notebook</a>)</p>\n{_figure(figure)}")
 
 
 def _summary_section(path: Path) -> str:
@@ -125,13 +146,13 @@ def _page_of(kind: str, stem: str) -> str:
     """The rendered page a figure belongs to: per-method notebooks end in the method's name."""
     if kind in ("progression", "tsne"):
         return f"{kind}_{stem.rsplit('_', 1)[-1]}"
-    return kind
+    return "runs" if kind == "leaderboard" else kind
 
 
 def build_index(paths: ProjectPaths, params: Params) -> Path:
     """Write ``reports/index.html`` from what the pipeline produced; an error if nothing was rendered."""
     pages = sorted(paths.rendered.glob("*.html"), key=lambda p: _rank(p.stem))
-    pages += [paths.architecture_page] if paths.architecture_page.is_file() else []  # once the sweep has run
+    pages += sorted(paths.sweep_pages.glob("*.html"), key=lambda p: _rank(p.stem))  # once the sweeps have run
     if not pages:
         raise FileNotFoundError(f"no rendered notebooks in {paths.rendered}; run the render stages (dvc repro)")
     figures = list(paths.figures.glob("*.png"))
@@ -149,8 +170,10 @@ def build_index(paths: ProjectPaths, params: Params) -> Path:
 <h1>Label-free monitoring of self-supervised learning</h1>
 <p class="meta">sslnb report · data set {html.escape(params.data.name)} · methods {html.escape(methods)} ·
 {params.train.epochs} epochs · built {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC</p>
+<h2>Which label-free metric to trust, for which decision</h2>
+{_leaderboard_section(paths)}
 <h2>Findings of Xu, Lowe &amp; Trappenberg (2022) in this run</h2>
-{_findings_section(paths.findings, paths.architecture_verdict)}
+{_findings_section(paths.findings, paths.architecture_verdict, paths.sweep_reports / "findings.json")}
 <h2>Last checkpoint, backbone</h2>
 <div style="overflow-x: auto">{_summary_section(paths.summary)}</div>
 <h2>Notebooks</h2>

@@ -1,0 +1,94 @@
+"""Run selection and the leaderboard on constructed run tables, and their statistics against scipy."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sslnb.runs import (
+    LEADERBOARD_COLUMNS, ORACLE, decision_groups, kendall_tau_b, leaderboard, random_regret, regret,
+    run_selection, seed_noise_floor, selectable_metrics, spearman_rho, verdict,
+)
+
+
+def constructed_runs(seed: int = 0) -> pd.DataFrame:
+    """Four sweeps, one per decision. ``rankme`` ranks runs exactly as the probe (perfect), ``stable_rank``
+    in reverse, ``nesum`` is noise; the training loss is the probe plus a little noise (a good baseline)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+
+    def add(sweep, decision, run, method, epochs, accuracies):
+        for epoch, acc in zip(epochs, accuracies):
+            for layer in ("backbone", "projector"):
+                rows.append({"sweep": sweep, "decision": decision, "run": run, "method": method, "layer": layer,
+                             "epoch": epoch, ORACLE: acc, "rankme": 10 * acc, "stable_rank": -acc,
+                             "nesum": rng.normal(), "training_loss": 2 - acc + rng.normal(scale=0.01)})
+
+    for i in range(6):
+        add("hyper", "hyperparameter", f"simclr_lr{i}", "simclr", [0, 8], [0.7, 0.75 + 0.01 * rng.random() + 0.01 * i])
+    for seed_ in range(3):
+        for method in ("simclr", "byol"):
+            add("seeds", "seed", f"{method}_seed{seed_}", method, [0, 8], [0.7, 0.8 + 0.003 * seed_])
+    add("long", "checkpoint", "simclr", "simclr", [0, 1, 2, 4, 8], [0.7, 0.74, 0.78, 0.8, 0.79])
+    for i, encoder in enumerate(("resnet", "vit", "convnet")):
+        add("architectures", "architecture", f"simclr_{encoder}", "simclr", [0, 8], [0.7, 0.8 - 0.02 * i])
+    return pd.DataFrame(rows)
+
+
+def test_kendall_tau_b_matches_scipy_with_ties():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        x, y = rng.integers(0, 4, size=9).astype(float), rng.integers(0, 5, size=9).astype(float)
+        expected = stats.kendalltau(x, y).statistic
+        assert kendall_tau_b(x, y) == pytest.approx(expected, nan_ok=True)
+    batch = rng.normal(size=(5, 7))
+    assert kendall_tau_b(batch, batch[::-1]).shape == (5,)
+    assert spearman_rho([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(stats.spearmanr([1, 2, 3, 4], [1, 3, 2, 4])[0])
+
+
+def test_regret_closed_forms():
+    accuracy = np.array([0.80, 0.85, 0.90])
+    assert regret(np.array([3.0, 2.0, 1.0]), accuracy) == pytest.approx(10.0)  # picks 0.80
+    assert regret(np.array([1.0, 2.0, 3.0]), accuracy) == pytest.approx(0.0)
+    assert regret(np.array([5.0, 5.0, 1.0]), accuracy) == pytest.approx(7.5)  # a tie shares the pick
+    assert regret(np.array([np.nan, 1.0, np.nan]), accuracy) == pytest.approx(5.0)  # NaN is never picked
+    assert random_regret(accuracy) == pytest.approx(5.0)
+
+
+def test_perfect_metric_comes_first_and_reversed_last():
+    runs = constructed_runs()
+    metrics = selectable_metrics(runs, ["rankme", "stable_rank", "nesum"])
+    assert metrics == ["rankme", "stable_rank", "nesum", "training_loss"]
+    selection = run_selection(decision_groups(runs, metrics), n_boot=200)
+    board = leaderboard(selection, seed_noise_floor(runs))
+    assert list(board.columns[:len(LEADERBOARD_COLUMNS)]) == LEADERBOARD_COLUMNS
+    assert set(board.decision) == {"checkpoint", "hyperparameter", "seed", "architecture"}
+    ranked = board[board.kind != "oracle"].drop_duplicates("metric").metric.tolist()
+    assert ranked[0] == "rankme" and ranked[-1] == "stable_rank"
+    oracle = board[board.metric == ORACLE]
+    assert (oracle.regret == 0).all() and (oracle.kendall_tau == 1).all() and len(oracle) == 4
+    perfect = board[board.metric == "rankme"]
+    assert (perfect.regret == 0).all() and (perfect.kendall_tau == 1).all()
+    reversed_ = board[board.metric == "stable_rank"]
+    assert (reversed_.kendall_tau == -1).all() and (reversed_.regret > 0).all()
+    assert (board.tau_low <= board.kendall_tau + 1e-9).all() and (board.regret_low <= board.regret + 1e-9).all()
+    # n_runs counts candidates: 6 hyperparameter runs; 3 seeds x 2 methods; 5 checkpoints; 3 encoders
+    counts = board[board.metric == "rankme"].set_index("decision").n_runs.to_dict()
+    assert counts == {"hyperparameter": 6, "seed": 6, "checkpoint": 5, "architecture": 3}
+
+
+def test_noise_floor_and_verdict():
+    runs = constructed_runs()
+    floor = seed_noise_floor(runs).set_index("method").noise_floor
+    assert floor["simclr"] == pytest.approx(100 * np.std([0.8, 0.803, 0.806], ddof=1))
+    board = leaderboard(run_selection(decision_groups(runs, selectable_metrics(runs, ["rankme", "nesum"])),
+                                      n_boot=100), seed_noise_floor(runs))
+    result = verdict(board)
+    assert "training loss" in result["sentence"]
+    for decision, better in result["beats_loss"].items():  # only the perfect metric can beat a near-perfect loss
+        assert set(better) <= {"rankme"}
+
+
+def test_missing_columns_are_named():
+    with pytest.raises(ValueError, match="sweep-collect"):
+        decision_groups(pd.DataFrame({"run": [1]}), ["rankme"])

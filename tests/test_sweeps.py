@@ -1,0 +1,121 @@
+"""Named sweeps: grid expansion, the generated pipelines, and `make sweeps` on the tiny profile."""
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+import yaml
+
+from browser import check_renders_in_chromium
+from conftest import REPO, run, tiny_params
+from sslnb.architectures import architecture_table
+from sslnb.config import params_from_dict
+from sslnb.findings import UNTESTABLE, FindingRules, finding_architectures
+from sslnb.paths import ProjectPaths
+from sslnb.sweeps import planned, sweep_from_params, sweeps_from_params
+
+
+def test_the_committed_sweep_pipelines_match_params_yaml():
+    """sweeps/**/dvc.yaml are generated: they must be what `sslnb sweep-plan` writes from params.yaml."""
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    files = planned(raw, ProjectPaths(REPO))
+    committed = sorted((REPO / "sweeps").glob("**/dvc.yaml"))
+    assert sorted(files) == committed, "run `python -m sslnb sweep-plan` and commit sweeps/"
+    for path, text in files.items():
+        assert path.read_text() == text, f"{path} is stale: run `python -m sslnb sweep-plan`"
+
+
+def test_default_sweeps_are_the_issue_s_four(fake_fashion_dir):
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    sweeps = sweeps_from_params(raw)
+    assert {name: s.decision for name, s in sweeps.items()} == {
+        "seeds": "seed", "hyper": "hyperparameter", "long": "checkpoint", "architectures": "architecture"}
+    seeds = sweeps["seeds"]
+    assert len(seeds.points) == 12 and {p.name for p in seeds.points if p.reuses_main} == {
+        "simclr_seed0", "mocov2_seed0", "simsiam_seed0", "byol_seed0"}
+    hyper = sweeps["hyper"]
+    assert sum(p.method == "simclr" for p in hyper.points) >= 8 and sum(p.method == "simsiam" for p in hyper.points) >= 8
+    long = sweeps["long"]
+    assert all(p.params["train"]["epochs"] >= 40 and len(p.params["train"]["milestones"]) >= 15 for p in long.points)
+    assert len(sweeps["architectures"].points) == 10
+
+
+def test_points_apply_set_then_grid_values_and_keep_one_method(fake_fashion_dir):
+    raw = tiny_params(fake_fashion_dir)
+    hyper = sweep_from_params(raw, "hyper")
+    point = hyper.point("simclr_temperature0.2")
+    assert point.params["methods"] == {"simclr": {"temperature": 0.2}}
+    assert point.params["train"]["milestones"] == [0, 2] and not point.reuses_main
+    assert raw["methods"]["simclr"]["temperature"] == 0.5, "expanding a sweep must not change the main params"
+    assert hyper.point("simclr_temperature0.5").reuses_main  # the main run, milestones aside
+    vit = sweep_from_params(raw, "architectures").point("supervised_vit")
+    assert vit.params["model"]["architecture"] == "vit" and vit.params["model"]["projector_dim"] == 16  # merged
+    assert vit.labels == {"model": "vit"} and set(vit.params["methods"]) == {"supervised"}
+    params_from_dict(vit.params)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"decision": "luck"}, "sweeps.bad.decision must be one of"),
+    ({"grid": {"seed": 3}}, "sweeps.bad.grid.seed must be a non-empty list"),
+    ({"grid": []}, "sweeps.bad.grid must be a mapping"),
+    ({"grid": {"train.epochs": [0]}}, "sweeps.bad point simclr_epochs0: train.milestones go up to 2"),
+    ({"grid": {"method": ["simclr"], "methods.simsiam.lr": [0.1]}}, "sets another method's option"),
+    ({"grid": {"seed": [1]}, "sets": {}}, "unknown key"),
+])
+def test_bad_sweeps_fail_before_training(fake_fashion_dir, change, message):
+    raw = tiny_params(fake_fashion_dir)
+    raw["sweeps"]["bad"] = {"decision": "seed", "grid": {"seed": [1]}, **change}
+    with pytest.raises(ValueError, match=message):
+        sweeps_from_params(raw)
+
+
+@pytest.mark.pipeline
+def test_make_sweeps_on_the_tiny_profile(tiny_pipeline, tmp_path):
+    """`make sweeps` in a copy of the tiny project: plan, every sweep, the leaderboard, the report."""
+    root = tmp_path / "project"
+    shutil.copytree(tiny_pipeline.root, root)  # the default pipeline has run; the copy keeps the fixture clean
+    run(["python", "-m", "sslnb", "sweep-plan"], root)
+    one = run(["dvc", "repro", "sweeps/hyper/dvc.yaml"], root)  # one sweep by name (make sweep NAME=hyper)
+    assert "train@simclr_temperature0.2" in one.stdout and "simclr_temperature0.5'" not in one.stdout  # reused
+    assert "Running stage 'train@simclr'" not in one.stdout, "the main run must be reused, not retrained"
+    first = run(["dvc", "repro", "sweeps/dvc.yaml"], root)
+    for stage in ("sweeps/seeds/dvc.yaml:train@simsiam_seed1", "sweeps/long/dvc.yaml:evaluate@simclr",
+                  "sweeps/architectures/dvc.yaml:embed@supervised_vit", "sweeps/dvc.yaml:runs"):
+        assert f"{stage}'" in first.stdout, stage
+    assert "Running stage 'report'" not in first.stdout, "the sweeps must not run the default pipeline's analysis"
+
+    board = pd.read_csv(root / "reports/tables/leaderboard.csv")
+    assert set(board.decision) == {"checkpoint", "hyperparameter", "seed", "architecture"}
+    oracle = board[board.metric == "linear_probe_acc"]
+    assert len(oracle) == 4 and (oracle.regret == 0).all(), "the oracle's regret is 0 for every decision"
+    assert {"training_loss", "random", "twonn_dimension", "mst_dimension", "cluster_learnability"} <= set(board.metric)
+    assert (root / "reports/tables/leaderboard.md").is_file() and (root / "figures/leaderboard.svg").is_file()
+    runs = pd.read_csv(root / "data/sweeps/long.csv")
+    assert sorted(runs.epoch.unique()) == [0, 1, 2, 3] and runs.training_loss[runs.epoch > 0].notna().all()
+
+    table = architecture_table(pd.read_csv(root / "data/sweeps/architectures.csv"))
+    assert len(table) == 3 * 3 and set(table.kind) == {"simclr", "supervised", "random"}
+    verdict = finding_architectures(table[table.kind == "simclr"], FindingRules(n_boot=1000))
+    assert verdict.verdict != UNTESTABLE and "over 3 architectures" in verdict.evidence
+    assert json.loads((root / "reports/sweeps/architectures.json").read_text())["verdict"] == verdict.verdict
+    replicates = json.loads((root / "reports/sweeps/findings.json").read_text())
+    assert {r["replicate"] for r in replicates["by_replicate"]} == {"seeds: seed 0", "seeds: seed 1", "long: 3-epoch runs"}
+    assert all("of 2 seeds" in r["across seeds"] or r["across seeds"] == UNTESTABLE for r in replicates["summary"])
+    for page in ("runs", "findings", "architectures"):
+        html = (root / f"reports/sweeps/html/{page}.html").read_text()
+        assert "from sslnb" not in html, page
+    again = run(["dvc", "repro", "sweeps/dvc.yaml"], root)
+    assert "Running stage" not in again.stdout
+    upstream = run(["dvc", "dag", "--md", "report"], root).stdout  # what `dvc repro` runs for the report
+    assert '"render"' in upstream and "sweeps/" not in upstream, "no default stage may depend on the sweeps"
+
+    # The rest of `make sweeps`: the report, rebuilt by force, shows the leaderboard and links the pages.
+    assert "Running stage" not in run(["dvc", "repro", "report"], root).stdout
+    run(["dvc", "repro", "--force", "--single-item", "report"], root)
+    index = (root / "reports/index.html").read_text()
+    assert 'id="leaderboard"' in index and "Against the training loss" in index
+    assert 'href="sweeps/html/runs.html"' in index and "over 3 architectures" in index
+    assert "holds in" in index or "not testable" in index
+    check_renders_in_chromium(root / "reports/index.html")
+    assert "Running stage" not in run(["dvc", "repro"], root).stdout
