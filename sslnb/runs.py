@@ -6,7 +6,7 @@ LiDAR, Thilak et al. ICLR 2024). The collected sweeps (:mod:`sslnb.sweeps`) prov
 sweep's ``decision`` says what choosing among them decides:
 
 - ``hyperparameter``, ``seed``, ``architecture``: the candidates of a group (sweep x method x layer) are
-  its runs, each at its final checkpoint;
+  its runs, each at its final checkpoint (supervised reference runs are left out: they used labels);
 - ``checkpoint``: the candidates of a group (sweep x run x layer) are the run's checkpoints.
 
 For each group and metric, with the metric's declared direction (:data:`sslnb.selection.DIRECTIONS`, fixed
@@ -34,6 +34,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from sslnb.architectures import SUPERVISED
 from sslnb.selection import DIRECTIONS, direction_of
 
 ORACLE = "linear_probe_acc"
@@ -121,6 +122,8 @@ def decision_groups(runs: pd.DataFrame, metrics: Sequence[str], reference_layer:
     missing = required - set(runs.columns)
     if missing:
         raise ValueError(f"the sweep table lacks column(s) {sorted(missing)}; collect it with `sslnb sweep-collect`")
+    # a supervised reference model used labels: it is no candidate of a label-free choice
+    runs = runs[runs.method != SUPERVISED]
     reference = runs[runs.layer == reference_layer][["sweep", "run", "epoch", ORACLE]]
     table = runs.drop(columns=[ORACLE]).merge(reference, on=["sweep", "run", "epoch"], how="inner")
     groups = []

@@ -300,7 +300,8 @@ def analysis_pipeline(sweeps: dict[str, Sweep]) -> dict[str, Any]:
     notebook = "python -m sslnb notebook notebooks/{0}.ipynb reports/sweeps/{0}.ipynb"
     stages: dict[str, Any] = {
         "runs": {"wdir": "..", "cmd": notebook.format("runs") + " -p n_boot ${analysis.n_boot} -p seed ${analysis.seed}",
-                 "deps": ["notebooks/runs.ipynb", *tables, "sslnb/runs.py", "sslnb/selection.py", *NOTEBOOK_CODE],
+                 "deps": ["notebooks/runs.ipynb", *tables, "sslnb/runs.py", "sslnb/selection.py", "sslnb/architectures.py",
+                          "sslnb/sweeps.py", *NOTEBOOK_CODE],
                  "params": ["analysis.n_boot", "analysis.seed"],
                  "outs": ["reports/sweeps/runs.ipynb", "reports/sweeps/leaderboard.json",
                           *[f"reports/tables/{stem}.{ext}" for stem in ("leaderboard", "run_selection")

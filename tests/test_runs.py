@@ -92,3 +92,12 @@ def test_noise_floor_and_verdict():
 def test_missing_columns_are_named():
     with pytest.raises(ValueError, match="sweep-collect"):
         decision_groups(pd.DataFrame({"run": [1]}), ["rankme"])
+
+
+def test_supervised_reference_runs_are_no_candidates():
+    runs = constructed_runs()
+    supervised = runs[runs.sweep == "architectures"].assign(method="supervised", linear_probe_acc=0.99,
+                                                            run=lambda t: "sup_" + t.run)
+    groups = decision_groups(pd.concat([runs, supervised]), ["rankme"])
+    assert all(g.key["method"] != "supervised" for g in groups)
+    assert max(g.accuracy.max() for g in groups) < 0.9
