@@ -202,6 +202,14 @@ def seed_noise_floor(runs: pd.DataFrame, layer: str = "backbone") -> pd.DataFram
     return floor.rename("noise_floor").reset_index()
 
 
+def _mean_over_groups(boots: pd.Series) -> np.ndarray:
+    """Per resample, the mean over groups; NaN where every group is NaN (a resample of one repeated
+    candidate has no tau)."""
+    stacked = np.stack(boots.to_list())
+    counts = np.isfinite(stacked).sum(axis=0)
+    return np.where(counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.nan)
+
+
 def leaderboard(selection: pd.DataFrame, noise_floor: pd.DataFrame | None = None,
                 layer: str = "backbone") -> pd.DataFrame:
     """Each metric's mean tau and regret over a decision's groups on ``layer``, with bootstrap intervals.
@@ -214,8 +222,8 @@ def leaderboard(selection: pd.DataFrame, noise_floor: pd.DataFrame | None = None
     rows = []
     floors = dict(zip(noise_floor.method, noise_floor.noise_floor)) if noise_floor is not None else {}
     for (decision, metric), group in selection[selection.layer == layer].groupby(["decision", "metric"], sort=True):
-        boot_tau = np.nanmean(np.stack(group.boot_tau.to_list()), axis=0)  # mean over groups, per resample
-        boot_regret = np.nanmean(np.stack(group.boot_regret.to_list()), axis=0)
+        boot_tau = _mean_over_groups(group.boot_tau)  # per resample
+        boot_regret = _mean_over_groups(group.boot_regret)
         method_floors = [floors[m] for m in group.method.unique() if np.isfinite(floors.get(m, np.nan))]
         rows.append({"metric": metric, "decision": decision,
                      "kendall_tau": float(np.nanmean(group.tau)) if group.tau.notna().any() else np.nan,
