@@ -195,7 +195,7 @@ def point_params(raw: dict[str, Any], method: str, values: dict[str, Any], where
     try:
         params_from_dict(params)
     except ValueError as error:  # fail now, not after an hour of training
-        raise ValueError(f"{where}: {error}") from None
+        raise ValueError(f"{where}: {str(error).removeprefix('params.yaml: ')}") from None
     return params
 
 
@@ -354,8 +354,11 @@ class _PlainDumper(yaml.SafeDumper):
 
 def planned(raw: dict[str, Any], paths: ProjectPaths) -> dict[Path, str]:
     """Every generated pipeline file and its text: one per sweep and ``sweeps/dvc.yaml`` (none without sweeps)."""
+    sweeps = sweeps_from_params(raw)  # every point validated before anything is read or written
+    if not paths.pipeline.is_file():
+        raise FileNotFoundError(f"{paths.pipeline} not found: the sweeps copy their stages' code dependencies from "
+                                "the main pipeline; run sweep-plan in the project root (or pass --root)")
     main_stages = yaml.safe_load(paths.pipeline.read_text())["stages"]
-    sweeps = sweeps_from_params(raw)
     dump = lambda pipeline_: yaml.dump(pipeline_, Dumper=_PlainDumper, sort_keys=False, width=120)  # noqa: E731
     files = {paths.sweep_pipeline(sweep.name): HEADER.format(name=sweep.name, decision=sweep.decision)
              + dump(pipeline(raw, sweep, main_stages)) for sweep in sweeps.values()}
