@@ -102,3 +102,28 @@ def test_findings_need_labels():
     table = with_reference(constructed_table(True).assign(linear_probe_acc=np.nan))
     with pytest.raises(ValueError, match="need labels"):
         study_findings(table, RULES)
+
+
+def test_findings_are_judged_in_every_seed_and_in_the_long_runs():
+    """Seed 0 behaves as the study found, seed 1 the opposite: each finding holds in exactly 1 of 2 seeds."""
+    from sslnb.findings import findings_by_replicate, replicate_summary
+
+    parts = []
+    for seed, study_like in ((0, True), (1, False)):
+        table = constructed_table(study_like).assign(sweep="seeds", decision="seed", seed=seed)
+        parts.append(table.assign(run=table.method + f"_seed{seed}"))
+    long = constructed_table(True).assign(sweep="long", decision="checkpoint", seed=np.nan)
+    runs = pd.concat([*parts, long.assign(run=long.method)], ignore_index=True)
+    by_replicate = findings_by_replicate(runs, RULES)
+    assert set(by_replicate.replicate) == {"seeds: seed 0", "seeds: seed 1", "long: 8-epoch runs"}
+    for finding in (1, 2, 3, 4):
+        rows = by_replicate[by_replicate.finding == finding].set_index("replicate").verdict
+        single = study_findings(with_reference(constructed_table(True)), RULES)[finding - 1].verdict
+        assert rows["seeds: seed 0"] == rows["long: 8-epoch runs"] == single == HOLDS
+        assert rows["seeds: seed 1"] == FAILS
+    summary = replicate_summary(by_replicate).set_index("finding")
+    assert (summary["across seeds"] == "holds in 1 of 2 seeds").all()
+    assert (summary["long runs"] == HOLDS).all()
+    twice = pd.concat([runs, parts[0].assign(run="simclr_again")])
+    with pytest.raises(ValueError, match="several runs of one method"):
+        findings_by_replicate(twice, RULES)
