@@ -8,11 +8,12 @@ from conftest import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 PER_METHOD = {"progression", "tsne"}  # run once per method; the others once for all methods
-SWEEP = {"architectures"}  # run by architectures/dvc.yaml (tests/test_architectures.py), not by `dvc repro`
+SWEEP = {"architectures", "runs"}  # run by sweeps/dvc.yaml (tests/test_sweeps.py), not by `dvc repro`
 
 
 def test_there_are_notebooks():
-    assert {p.stem for p in NOTEBOOKS} >= {"progression", "correlation", "scatter", "tsne", "selection", "findings"}
+    assert {p.stem for p in NOTEBOOKS} >= {"progression", "correlation", "scatter", "tsne", "selection", "findings",
+                                           "runs", "architectures"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -30,7 +31,7 @@ def test_committed_notebook_has_no_outputs_and_a_parameters_cell(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_pipeline_executed_and_rendered_every_notebook(tiny_pipeline, path):
     if path.stem in SWEEP:
-        pytest.skip("executed by the architecture sweep's pipeline, tested in test_architectures.py")
+        pytest.skip("executed by the sweeps' analysis pipeline, tested in test_sweeps.py")
     methods = ["simclr", "mocov2", "simsiam", "byol"]
     names = [f"{path.stem}_{m}" for m in methods] if path.stem in PER_METHOD else [path.stem]
     for name in names:
