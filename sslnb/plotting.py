@@ -247,15 +247,17 @@ def leaderboard_figure(board: pd.DataFrame) -> plt.Figure:
     runs = board.groupby("decision").n_runs.max()
     lost.columns = [f"{d}\n(floor {floors[d]:.2f})" if np.isfinite(floors[d]) else d for d in decisions]
     tau.columns = [f"{d}\n({runs[d]} runs)" for d in decisions]
-    fig, axes = plt.subplots(1, 2, figsize=(4 + 2.4 * len(decisions), 0.34 * len(order) + 1.8),
+    fig, axes = plt.subplots(1, 2, figsize=(max(9.0, 4 + 2.4 * len(decisions)), 0.34 * len(order) + 1.8),
                              constrained_layout=True, sharey=True)
     sns.heatmap(tau, cmap="vlag_r", vmin=-1, vmax=1, annot=True, fmt=".2f", annot_kws={"fontsize": 7}, ax=axes[0],
                 cbar_kws={"label": "Kendall tau with the probe"})
     sns.heatmap(lost, cmap="rocket_r", vmin=0, annot=True, fmt=".2f", annot_kws={"fontsize": 7}, ax=axes[1],
                 cbar_kws={"label": "regret [accuracy points]"})
-    axes[0].set(title="ranks runs like the probe? (1 = same order)", xlabel="", ylabel="")
+    axes[0].set_title("ranks runs as the probe does? (1: same order)", fontsize=10)
+    axes[0].set(xlabel="", ylabel="")
     axes[0].set_yticklabels([label(m) for m in order], fontsize=8)
-    axes[1].set(title="points lost by trusting it (0 = best run)", xlabel="", ylabel="")
+    axes[1].set_title("points lost by trusting it (0: best run)", fontsize=10)
+    axes[1].set(xlabel="", ylabel="")
     return fig
 
 

@@ -93,7 +93,8 @@ def regret(scores: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
     chosen = valid & (masked == top)
     picked = (accuracy * chosen).sum(axis=-1) / np.maximum(chosen.sum(axis=-1), 1)
     best = accuracy.max(axis=-1)
-    return np.where(valid.any(axis=-1), 100 * (best - picked), np.nan)
+    lost = np.maximum(100 * (best - picked), 0.0)  # >= 0; the mean over ties may round a hair below best
+    return np.where(valid.any(axis=-1), lost, np.nan)
 
 
 def random_regret(accuracy: np.ndarray) -> np.ndarray:
