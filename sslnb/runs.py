@@ -59,11 +59,15 @@ def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Kendall's tau-b of each row pair of ``x`` and ``y`` (shape (..., n)); NaN where either is all ties.
 
     tau_b = sum_{i<j} sgn(x_i - x_j) sgn(y_i - y_j) / sqrt(n_x n_y), with n_x (n_y) the pairs not tied in x
-    (y): scipy.stats.kendalltau's default, vectorised over leading axes for the bootstrap.
+    (y): scipy.stats.kendalltau's default, vectorised over leading axes for the bootstrap. A pair with a
+    NaN in either array is left out, so the result is tau-b of the candidates scored in both.
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    sx = np.sign(x[..., :, None] - x[..., None, :])
-    sy = np.sign(y[..., :, None] - y[..., None, :])
+    finite = np.isfinite(x) & np.isfinite(y)
+    paired = finite[..., :, None] & finite[..., None, :]  # a pair with a NaN counts nowhere: sign 0 in both
+    with np.errstate(invalid="ignore"):
+        sx = np.where(paired, np.sign(x[..., :, None] - x[..., None, :]), 0.0)
+        sy = np.where(paired, np.sign(y[..., :, None] - y[..., None, :]), 0.0)
     upper = np.triu(np.ones(sx.shape[-2:], dtype=bool), k=1)
     numerator = (sx * sy)[..., upper].sum(axis=-1)
     nx, ny = (sx != 0)[..., upper].sum(axis=-1), (sy != 0)[..., upper].sum(axis=-1)
@@ -147,7 +151,7 @@ def decision_groups(runs: pd.DataFrame, metrics: Sequence[str], reference_layer:
 
 def _judge(scores: np.ndarray, accuracy: np.ndarray) -> tuple[float, float, float]:
     keep = np.isfinite(scores)
-    tau = float(kendall_tau_b(scores[keep], accuracy[keep])) if keep.sum() >= 2 else float("nan")
+    tau = float(kendall_tau_b(scores, accuracy))  # pairs with an unscored candidate are left out
     rho = spearman_rho(scores[keep], accuracy[keep]) if keep.sum() >= 2 else float("nan")
     return tau, rho, float(regret(scores, accuracy))
 
@@ -176,11 +180,7 @@ def run_selection(groups: Sequence[Candidates], n_boot: int = 1000, random_state
             else:
                 tau, rho, lost = _judge(scores, group.accuracy)
                 boot_scores = scores[draws]
-                boot_tau = kendall_tau_b(np.where(np.isfinite(boot_scores), boot_scores, np.nan), boot_acc)
-                if not np.isfinite(scores).all():  # tau over the scored candidates only
-                    boot_tau = np.array([kendall_tau_b(s[np.isfinite(s)], a[np.isfinite(s)])
-                                         if np.isfinite(s).sum() >= 2 else np.nan
-                                         for s, a in zip(boot_scores, boot_acc)], dtype=float)
+                boot_tau = kendall_tau_b(boot_scores, boot_acc)  # over the scored candidates of each resample
                 boot_regret = regret(boot_scores, boot_acc)
             rows.append({**group.key, "metric": metric, "tau": tau, "rho": rho, "regret": lost,
                          "random_regret": float(random_regret(group.accuracy)), "n_runs": n,

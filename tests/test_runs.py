@@ -101,3 +101,10 @@ def test_supervised_reference_runs_are_no_candidates():
     groups = decision_groups(pd.concat([runs, supervised]), ["rankme"])
     assert all(g.key["method"] != "supervised" for g in groups)
     assert max(g.accuracy.max() for g in groups) < 0.9
+
+
+def test_kendall_leaves_out_pairs_with_a_nan():
+    x, y = np.array([1.0, np.nan, 3.0, 2.0, 5.0]), np.array([0.1, 0.9, 0.2, 0.4, 0.3])
+    keep = np.isfinite(x)
+    assert kendall_tau_b(x, y) == pytest.approx(stats.kendalltau(x[keep], y[keep]).statistic)
+    assert np.isnan(kendall_tau_b(np.array([np.nan, np.nan, 1.0]), np.array([1.0, 2.0, 3.0])))
