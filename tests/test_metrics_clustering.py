@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from sslnb.metrics import clustering_agreement, kmeans, silhouette
+from sslnb.metrics import clustering_agreement, kmeans, normalized_mutual_information, silhouette
 
 
 def test_silhouette_closed_form():
@@ -82,3 +82,26 @@ def test_bad_embeddings_are_named(bad, match):
 def test_wrong_label_length_is_named():
     with pytest.raises(ValueError, match="3 entries but the embeddings have 4 rows"):
         silhouette(np.zeros((4, 2)) + np.arange(4)[:, None], np.array([0, 1, 0]))
+
+
+@pytest.mark.parametrize("seed, k_a, k_b", [(0, 5, 7), (1, 10, 10), (2, 2, 9)])
+def test_nmi_matches_scikit_learn(seed, k_a, k_b):
+    from sklearn.metrics import normalized_mutual_info_score
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, k_a, 500)
+    b = np.where(rng.random(500) < 0.6, a % k_b, rng.integers(0, k_b, 500))  # partly dependent
+    assert normalized_mutual_information(a, b) == pytest.approx(normalized_mutual_info_score(a, b), abs=1e-12)
+
+
+def test_nmi_closed_forms():
+    a = np.array([0, 0, 1, 1])
+    assert normalized_mutual_information(a, np.array([5, 5, 9, 9])) == pytest.approx(1.0)  # relabelled
+    assert normalized_mutual_information(a, np.array([0, 1, 0, 1])) == pytest.approx(0.0)  # independent
+    # U = {0,0,1,1}, V = {0,0,0,1}: MI = H(V) - H(V|U) = h(1/4) - (1/2) h(1/2), mean of H(U) = log 2 and H(V)
+    h = lambda p: -(p * math.log(p) + (1 - p) * math.log(1 - p))  # noqa: E731
+    expected = (h(0.25) - 0.5 * h(0.5)) / ((math.log(2) + h(0.25)) / 2)
+    assert normalized_mutual_information(a, np.array([0, 0, 0, 1])) == pytest.approx(expected)
+    assert normalized_mutual_information(np.zeros(5), np.ones(5)) == 1.0
+    with pytest.raises(ValueError, match="labels_b has 3 entries"):
+        normalized_mutual_information(a, np.array([0, 1, 2]))

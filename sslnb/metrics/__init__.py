@@ -10,21 +10,23 @@ them all at once, sharing the expensive parts.
 from sslnb.metrics._checks import CollapsedEmbeddingsError
 from sslnb.metrics.alignment_uniformity import alignment, uniformity, uniformity_of_views
 from sslnb.metrics.alpha_req import PowerLawFit, alpha_req, power_law_fit
-from sslnb.metrics.clustering import clustering_agreement, kmeans, silhouette
+from sslnb.metrics.clustering import clustering_agreement, kmeans, normalized_mutual_information, silhouette
 from sslnb.metrics.collapse import embedding_std
 from sslnb.metrics.entropy import entropy
 from sslnb.metrics.lidar import lidar
 from sslnb.metrics.moments import Moments, second_moments
 from sslnb.metrics.nesum import nesum
-from sslnb.metrics.probes import knn_accuracy, linear_probe_accuracy
+from sslnb.metrics.probes import (
+    FewShotResult, bn_probe_accuracy, fewshot_accuracy, knn_accuracy, linear_probe_accuracy,
+)
 from sslnb.metrics.rankme import rankme
 from sslnb.metrics.self_cluster import self_cluster
 from sslnb.metrics.stable_rank import stable_rank
 from sslnb.metrics.suite import LABEL_FREE, SuiteOptions, SuiteResult, label_free_metrics
 
 __all__ = [
-    "LABEL_FREE", "CollapsedEmbeddingsError", "Moments", "PowerLawFit", "SuiteOptions", "SuiteResult",
-    "alignment", "alpha_req", "clustering_agreement", "embedding_std", "entropy", "kmeans", "knn_accuracy",
-    "label_free_metrics", "lidar", "linear_probe_accuracy", "nesum", "power_law_fit", "rankme",
+    "LABEL_FREE", "CollapsedEmbeddingsError", "FewShotResult", "Moments", "PowerLawFit", "SuiteOptions", "SuiteResult",
+    "alignment", "alpha_req", "bn_probe_accuracy", "clustering_agreement", "embedding_std", "entropy", "fewshot_accuracy", "kmeans", "knn_accuracy",
+    "label_free_metrics", "lidar", "linear_probe_accuracy", "nesum", "normalized_mutual_information", "power_law_fit", "rankme",
     "second_moments", "self_cluster", "silhouette", "stable_rank", "uniformity", "uniformity_of_views",
 ]

@@ -105,3 +105,35 @@ def clustering_agreement(labels_a: np.ndarray, labels_b: np.ndarray) -> float:
     if len(labels_a) < 2:
         raise ValueError("clustering_agreement needs at least 2 samples")
     return float(adjusted_mutual_info_score(labels_a, labels_b, average_method="arithmetic"))
+
+
+def normalized_mutual_information(labels_a: np.ndarray, labels_b: np.ndarray) -> float:
+    """Normalised mutual information between two partitions of the same samples (Strehl & Ghosh, JMLR 2002).
+
+        NMI(U, V) = MI(U, V) / mean(H(U), H(V)),   MI(U, V) = sum_ij p_ij log(p_ij / (p_i. p_.j)),
+        H(U) = -sum_i p_i. log p_i.
+
+    with p_ij the share of samples in cluster i of U and j of V, and the arithmetic mean of the entropies
+    (scikit-learn's default). Unlike AMI it is not corrected for chance, so it is higher for more clusters;
+    it is the clustering check of the SSL literature (NMI of k-means against the classes, as in DeepCluster).
+    1 means identical partitions up to relabelling; two single-cluster partitions score 1 by convention.
+    Inputs: two 1-D label arrays of equal length (any hashable labels).
+    """
+    labels_a = np.asarray(labels_a)
+    if labels_a.ndim != 1:
+        raise ValueError(f"labels_a must be 1-D, got shape {labels_a.shape}")
+    labels_b = check_labels(labels_b, len(labels_a), name="labels_b")
+    if len(labels_a) < 2:
+        raise ValueError("normalized_mutual_information needs at least 2 samples")
+    _, codes_a = np.unique(labels_a, return_inverse=True)
+    _, codes_b = np.unique(labels_b, return_inverse=True)
+    joint = np.zeros((codes_a.max() + 1, codes_b.max() + 1))
+    np.add.at(joint, (codes_a, codes_b), 1.0)
+    joint /= joint.sum()
+    p_a, p_b = joint.sum(axis=1), joint.sum(axis=0)
+    entropy_a, entropy_b = -np.sum(p_a * np.log(p_a)), -np.sum(p_b * np.log(p_b))  # every marginal is > 0
+    if entropy_a == 0 and entropy_b == 0:
+        return 1.0  # both partitions are a single cluster: identical
+    nonzero = joint > 0
+    mutual = np.sum(joint[nonzero] * np.log(joint[nonzero] / np.outer(p_a, p_b)[nonzero]))
+    return float(max(mutual, 0.0) / ((entropy_a + entropy_b) / 2))

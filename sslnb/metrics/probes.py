@@ -7,6 +7,8 @@ wherever labels exist to show how well each label-free metric tracks them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
@@ -82,3 +84,98 @@ def knn_accuracy(
         np.add.at(votes, (np.arange(len(top))[:, None], train_codes[top]), weights)
         correct += int(np.sum(classes[votes.argmax(axis=1)] == test_y[start:start + chunk_size]))
     return correct / len(test_X)
+
+
+@dataclass(frozen=True)
+class FewShotResult:
+    """Accuracy of a few-shot probe: the mean and standard deviation over the draws, and each draw's."""
+
+    mean: float
+    std: float
+    accuracies: tuple[float, ...]
+
+
+def fewshot_draw(labels: np.ndarray, shots: int, rng: np.random.Generator) -> np.ndarray:
+    """Rows of ``shots`` samples per class drawn without replacement (all of a class that has fewer), sorted."""
+    rows = [rng.permutation(np.flatnonzero(labels == label))[:shots] for label in np.unique(labels)]
+    return np.sort(np.concatenate(rows))
+
+
+def fewshot_accuracy(
+    train_X: np.ndarray, train_y: np.ndarray, test_X: np.ndarray, test_y: np.ndarray,
+    shots: int, draws: int = 5, seed: int = 0, max_iter: int = 1000,
+) -> FewShotResult:
+    """Accuracy of the linear probe fit on ``shots`` labelled samples per class, over ``draws`` seeded draws.
+
+    Each draw takes k = ``shots`` rows of every class of ``train_y`` without replacement (all rows of a
+    class with fewer) and fits :func:`linear_probe_accuracy` on them; the result is the mean and the sample
+    standard deviation (ddof = 1; 0 for one draw) of the draws' accuracies on the whole test set:
+
+        acc_k = (1/R) sum_r acc(probe fit on D_r),  D_r = k random rows per class (draw r)
+
+    The k-shot linear evaluation of the SSL literature (e.g. SimCLR's 1% and 10% label subsets, and the
+    low-shot protocols of Goyal et al., ICCV 2019), here on frozen features. With ``shots`` at least the
+    largest class, every draw is the whole training set and the result equals the full probe.
+    """
+    train_X, train_y, test_X, test_y = _check_split(train_X, train_y, test_X, test_y)
+    shots, draws = check_positive_int(shots, "shots"), check_positive_int(draws, "draws")
+    rng = np.random.default_rng(seed)
+    if shots >= np.unique(train_y, return_counts=True)[1].max():
+        draws = 1  # every draw would be the whole training set: fit it once
+    accuracies = []
+    for _ in range(draws):
+        rows = fewshot_draw(train_y, shots, rng)
+        accuracies.append(linear_probe_accuracy(train_X[rows], train_y[rows], test_X, test_y, max_iter=max_iter))
+    std = float(np.std(accuracies, ddof=1)) if draws > 1 else 0.0
+    return FewShotResult(float(np.mean(accuracies)), std, tuple(accuracies))
+
+
+def bn_probe_accuracy(
+    train_X: np.ndarray, train_y: np.ndarray, test_X: np.ndarray, test_y: np.ndarray,
+    epochs: int = 50, batch_size: int = 256, lr: float = 0.1, momentum: float = 0.9, seed: int = 0,
+) -> float:
+    """Top-1 accuracy of a linear head behind a BatchNorm without affine parameters, trained with SGD.
+
+    The head of the linear probing of MAE (He et al., CVPR 2022), which Marks et al. (IJCV 2025) found to
+    matter for comparing SSL encoders:
+
+        logits = W BN(x) + b,   BN(x) = (x - mu_B) / sqrt(var_B + eps)   (no learnt scale or shift)
+
+    trained on the softmax cross-entropy with mini-batch SGD (momentum ``momentum``, a cosine schedule from
+    ``lr`` to 0 over ``epochs``, no weight decay, W and b starting at 0, batches shuffled from ``seed``), in
+    float64; at test time BN uses its running mean and variance. How it differs from
+    :func:`linear_probe_accuracy`: that one standardises with the exact training mean and std and solves
+    the L2-regularised logistic regression to its optimum; this one normalises by noisy batch statistics
+    while training and stops after a fixed budget of SGD steps without regularisation, as SSL papers' probes
+    do. On features whose scale differs across encoders the two can rank encoders differently.
+    """
+    train_X, train_y, test_X, test_y = _check_split(train_X, train_y, test_X, test_y)
+    epochs, batch_size = check_positive_int(epochs, "epochs"), check_positive_int(batch_size, "batch_size")
+    if lr <= 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    classes, codes = np.unique(train_y, return_inverse=True)
+    X = torch.from_numpy(train_X.astype(np.float64))
+    y = torch.from_numpy(codes.astype(np.int64))
+    head = torch.nn.Sequential(torch.nn.BatchNorm1d(X.shape[1], affine=False, dtype=torch.float64),
+                               torch.nn.Linear(X.shape[1], len(classes), dtype=torch.float64))
+    torch.nn.init.zeros_(head[1].weight)
+    torch.nn.init.zeros_(head[1].bias)
+    batch_size = min(batch_size, len(X))
+    steps_per_epoch = max(len(X) // batch_size, 1)  # the last partial batch is dropped: BN needs > 1 row
+    optimizer = torch.optim.SGD(head.parameters(), lr=lr, momentum=momentum)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
+    generator = torch.Generator().manual_seed(seed)
+    head.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(X), generator=generator)
+        for step in range(steps_per_epoch):
+            rows = order[step * batch_size:(step + 1) * batch_size]
+            loss = torch.nn.functional.cross_entropy(head(X[rows]), y[rows])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+    head.eval()
+    with torch.no_grad():
+        predicted = classes[head(torch.from_numpy(test_X.astype(np.float64))).argmax(dim=1).numpy()]
+    return float(np.mean(predicted == test_y))
