@@ -16,6 +16,7 @@ import numpy as np
 from sslnb.config import Params
 from sslnb.data.cifar import LAYOUT as CIFAR_LAYOUT
 from sslnb.data.cifar import load_cifar
+from sslnb.data.domains import build_domains, save_domains
 from sslnb.data.fashion_mnist import CLASSES, load_fashion_mnist
 from sslnb.data.image_folder import load_image_folder
 from sslnb.data.splits import Splits
@@ -71,20 +72,26 @@ def load_splits(params: Params, paths: ProjectPaths) -> tuple[Splits, tuple[str,
 
 
 def prepare(params: Params, paths: ProjectPaths) -> Path:
-    """Load the raw data, draw the seeded subsets and write them to ``paths.dataset``."""
+    """Load the raw data, draw the seeded subsets and write them to ``paths.dataset``, and the shifted and
+    out-of-domain sets (:mod:`sslnb.data.domains`) to ``paths.domains``."""
     cfg = params.data
     splits, classes = load_splits(params, paths)
     rng = np.random.default_rng(params.seed)
     train_rows = _subset(len(splits.train_images), cfg.train_size, rng, "train_size")
     test_rows = _subset(len(splits.test_images), cfg.test_size, rng, "test_size")
     probe_index = np.sort(rng.permutation(cfg.train_size)[: cfg.probe_size])
+    test_labels = splits.test_labels[test_rows].astype(np.int64)
+    probe_rows = train_rows[probe_index]
+    save_domains(build_domains(splits.test_images[test_rows], test_labels, splits.train_images[probe_rows],
+                               splits.train_labels[probe_rows].astype(np.int64), params.domains, params.seed),
+                 paths.domains)
     save_npz(
         paths.dataset,
         train_images=splits.train_images[train_rows],
         train_labels=splits.train_labels[train_rows].astype(np.int64),
         probe_index=probe_index.astype(np.int64),
         test_images=splits.test_images[test_rows],
-        test_labels=splits.test_labels[test_rows].astype(np.int64),
+        test_labels=test_labels,
         classes=np.array(classes, dtype=str),
         source=np.array(splits.source),
     )
