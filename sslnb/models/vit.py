@@ -5,7 +5,7 @@ ICLR 2021. The image is cut into non-overlapping ``patch_size`` x ``patch_size``
 bottom/right to a multiple of the patch size), each linearly embedded to ``dim``; a learnt class token and
 learnt position embeddings are added; ``depth`` pre-norm Transformer encoder layers with ``heads``
 attention heads and an MLP of ``mlp_ratio * dim`` follow. The embedding is the final LayerNorm of the
-class token, of dimension ``dim``.
+class token, of dimension ``dim`` (or of the mean of the patch tokens, with ``pool = "mean"``).
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ class SmallViT(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(dim)
         self.embedding_dim = dim
+        self.pool = "cls"  # the embedding: the class token, or "mean" of the patch tokens (as MAE uses)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def patch_tokens(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, P, dim) embedded patches of images x, each with its position embedding, in row-major order."""
         height, width = x.shape[-2:]
         pad_h, pad_w = -height % self.patch_size, -width % self.patch_size
         if pad_h or pad_w:
@@ -48,5 +50,18 @@ class SmallViT(nn.Module):
         if tokens.shape[1] + 1 != self.position.shape[1]:
             raise ValueError(f"this ViT was built for {self.position.shape[1] - 1} patches, the input gives "
                              f"{tokens.shape[1]}: set model.image_size to the images' size")
-        tokens = torch.cat([self.cls.expand(len(tokens), -1, -1), tokens], dim=1) + self.position
-        return self.norm(self.encoder(tokens)[:, 0])
+        return tokens + self.position[:, 1:]
+
+    def encode(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The Transformer on the class token and ``tokens`` (any subset of :meth:`patch_tokens`): (N, 1 + L, dim).
+
+        Not normalised; MAE (sslnb.methods.mae) encodes only the visible patches this way.
+        """
+        cls = (self.cls + self.position[:, :1]).expand(len(tokens), -1, -1)
+        return self.encoder(torch.cat([cls, tokens], dim=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        encoded = self.encode(self.patch_tokens(x))
+        if self.pool == "mean":
+            return self.norm(encoded[:, 1:].mean(dim=1))
+        return self.norm(encoded[:, 0])
