@@ -87,7 +87,15 @@ def parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", parents=[with_method], help="train one SSL method, writing checkpoints")
     train.add_argument("--no-resume", action="store_true",
                        help="start from scratch even if checkpoints of the same config exist")
-    commands.add_parser("embed", parents=[with_method], help="embed the evaluation and probe sets per checkpoint")
+    commands.add_parser("embed", parents=[with_method],
+                        help="embed the evaluation, probe, shifted and out-of-domain sets per checkpoint")
+    commands.add_parser(
+        "finetune", parents=[with_method], help="fine-tuning accuracy of every checkpoint (data/finetune/M.csv)",
+        description="Fine-tune a copy of each checkpoint's backbone with a linear head on the probe subset "
+        "(protocols.finetune_* in params.yaml: epochs, batch size, rate, the backbone's and the head's rate "
+        "scales), then score it on the evaluation set and on every shifted and out-of-domain set. Writes "
+        "data/finetune/M.csv (epoch, domain, finetune_acc, seconds); an empty table when protocols.finetune is "
+        "false or the data set has no labels.")
     evaluate = commands.add_parser(
         "evaluate", parents=[common], help="metrics table of one method, or of your own embeddings/checkpoints",
         description="Compute the tidy metrics table (one row per checkpoint x layer).\n\n"
@@ -180,6 +188,12 @@ def _cmd_embed(args: argparse.Namespace, params, paths) -> Path:
     return embed(params, args.method, paths)
 
 
+def _cmd_finetune(args: argparse.Namespace, params, paths) -> Path:
+    from sslnb.finetune import finetune
+
+    return finetune(params, args.method, paths)
+
+
 def _cmd_evaluate_stage(args: argparse.Namespace, params, paths) -> Path:
     from sslnb.evaluate import evaluate
 
@@ -200,7 +214,7 @@ def _cmd_evaluate(args: argparse.Namespace, params, paths) -> Path:
     if folders:
         if len(args.inputs) > 1:
             raise UsageError("give one checkpoint folder at a time")
-        table = evaluate_checkpoint_folder(folders[0], paths, params.metrics, k, args.name)
+        table = evaluate_checkpoint_folder(folders[0], paths, params.metrics, k, args.name, params.protocols)
     else:
         labels = read_labels(args.labels) if args.labels else None
         name = args.name or args.inputs[0].resolve().parent.name
@@ -289,6 +303,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Any], Path]] = {
     "prepare": _cmd_prepare,
     "train": _cmd_train,
     "embed": _cmd_embed,
+    "finetune": _cmd_finetune,
     "evaluate": _cmd_evaluate,
     "evaluate-model": _cmd_evaluate_model,
     "sweep-plan": _cmd_sweep_plan,

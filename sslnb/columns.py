@@ -12,5 +12,10 @@ EMBEDDING_ONLY = (
 NEED_VIEWS = ("alignment", "uniformity", "lidar")
 SUITE = EMBEDDING_ONLY + NEED_VIEWS  # what sslnb.metrics.label_free_metrics returns
 LABEL_FREE = SUITE + ("ami_backbone_projector",)  # + agreement of the backbone's and projector's clusterings
-LABEL_BASED = ("ami_c1_gt", "linear_probe_acc", "knn_acc")
+# The protocols of the design documents (sslnb.metrics.probes, sslnb.finetune), with the default few-shot k.
+FEWSHOT_SHOTS = (1, 5, 10)
+PROTOCOLS = ("nmi_c1_gt", "probe_bn_acc", *(f"fewshot_acc_{k}" for k in FEWSHOT_SHOTS), "finetune_acc")
+FEWSHOT_STD = tuple(f"fewshot_acc_{k}_std" for k in FEWSHOT_SHOTS)  # spread over draws: not a reference
+LABEL_BASED = ("ami_c1_gt", "linear_probe_acc", "knn_acc", *PROTOCOLS)
+IN_DOMAIN = "in_domain"  # the ``domain`` of the evaluation set itself in the domain tables
 DIAGNOSTIC = ("outlier_fraction", "outlier_max_z")  # outlying samples; not quality metrics

@@ -119,6 +119,46 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class ProtocolsConfig:
+    """The label-based references beyond the linear probe and kNN (sslnb.metrics.probes, sslnb.finetune)."""
+
+    nmi: bool = True  # nmi_c1_gt: NMI of k-means clustering C1 against the classes
+    fewshot_shots: tuple[int, ...] = (1, 5, 10)  # fewshot_acc_<k>: labelled images per class; []: off
+    fewshot_draws: int = 5  # seeded draws per k (mean and std columns)
+    probe_bn: bool = True  # probe_bn_acc: BatchNorm (no affine) + linear head, trained with SGD
+    probe_bn_epochs: int = 20
+    probe_bn_batch_size: int = 256
+    probe_bn_lr: float = 0.1
+    finetune: bool = True  # finetune_acc: backbone + linear head trained end to end on the probe subset
+    finetune_epochs: int = 1
+    finetune_batch_size: int = 128
+    finetune_lr: float = 0.001  # AdamW base rate, times the two scales below
+    finetune_backbone_lr_scale: float = 1.0
+    finetune_head_lr_scale: float = 10.0  # the head learns 10x faster than the pretrained layers
+    finetune_weight_decay: float = 0.0001
+
+
+SHIFTS = ("rotation", "blur", "noise", "invert", "occlusion")  # corruptions of sslnb.data.domains
+
+
+@dataclass(frozen=True)
+class DomainsConfig:
+    """Shifted and out-of-domain evaluation sets (sslnb.data.domains), scored like the evaluation set."""
+
+    shifts: tuple[str, ...] = SHIFTS  # corruptions of the evaluation and probe images; []: none
+    severity: int = 3  # 1 (mild) to 5 (strong), as in ImageNet-C
+    digits: bool = True  # scikit-learn's 8x8 handwritten digits, resized: out of domain
+    eval_size: int = 1000  # evaluation images per set (the first of the evaluation set; digits: a seeded half)
+    probe_size: int = 1000  # probe images per set, for the target-domain probes
+    view_samples: int = 250  # images per set given augmented views (alignment, uniformity, LiDAR)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The sets' names, as the domain tables' ``domain`` column spells them."""
+        return tuple(f"shift_{name}" for name in self.shifts) + (("digits",) if self.digits else ())
+
+
+@dataclass(frozen=True)
 class TsneConfig:
     samples: int = 2000  # evaluation images per map (a seeded subset; t-SNE is O(N log N) per iteration)
     perplexity: float = 30.0
@@ -147,6 +187,8 @@ class Params:
     augment: AugmentConfig = AugmentConfig()
     train: TrainConfig = TrainConfig()
     metrics: MetricsConfig = MetricsConfig()
+    protocols: ProtocolsConfig = ProtocolsConfig()
+    domains: DomainsConfig = DomainsConfig()
     tsne: TsneConfig = TsneConfig()
     analysis: AnalysisConfig = AnalysisConfig()
     report: dict[str, Any] = field(default_factory=dict)
@@ -170,7 +212,8 @@ def _kind(annotation: Any) -> str:
         inner = [a for a in args if a is not type(None)]
         return f"{_kind(inner[0])} or null" if len(inner) == 1 else " or ".join(_kind(a) for a in inner)
     if origin is tuple:
-        return "a list of numbers" if args[-1] is Ellipsis else f"a list of {len(args)} numbers"
+        items = "strings" if args[0] is str else "numbers"
+        return f"a list of {items}" if args[-1] is Ellipsis else f"a list of {len(args)} {items}"
     return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(annotation, "a value")
 
 
@@ -226,6 +269,15 @@ def _build(cls: type, section: str, values: Any) -> Any:
     return cls(**{name: _typed(hints[name], value, f"{section}.{name}") for name, value in values.items()})
 
 
+def model_section(values: Any, where: str = "model") -> ModelConfig:
+    """A checked :class:`ModelConfig` from a mapping of model keys (the model section, or a method's overrides)."""
+    model = _build(ModelConfig, where, values)
+    if model.architecture not in ARCHITECTURES:
+        raise ValueError(f"params.yaml: {where}.architecture must be one of {list(ARCHITECTURES)}, "
+                         f"got {model.architecture!r}")
+    return model
+
+
 def _methods(raw: Any) -> dict[str, dict[str, Any]]:
     """The ``methods`` section: a non-empty mapping of method name to options, common options typed."""
     if raw is None or raw == {}:
@@ -253,6 +305,8 @@ _SECTIONS = {
     "augment": AugmentConfig,
     "train": TrainConfig,
     "metrics": MetricsConfig,
+    "protocols": ProtocolsConfig,
+    "domains": DomainsConfig,
     "tsne": TsneConfig,
     "analysis": AnalysisConfig,
 }
@@ -332,5 +386,29 @@ def _validate(params: Params) -> None:
         raise ValueError(f"metrics.views must be at least 2 (alignment compares two views), got {metrics.views}")
     if not metrics.outlier_z > 0:
         raise ValueError(f"metrics.outlier_z must be a positive robust z-score, got {metrics.outlier_z}")
+    protocols = params.protocols
+    if any(shots < 1 for shots in protocols.fewshot_shots) or list(protocols.fewshot_shots) != sorted(
+            set(protocols.fewshot_shots)):
+        raise ValueError(f"protocols.fewshot_shots must be increasing positive integers, got "
+                         f"{list(protocols.fewshot_shots)}")
+    for key in ("fewshot_draws", "probe_bn_epochs", "probe_bn_batch_size", "finetune_epochs", "finetune_batch_size"):
+        if getattr(protocols, key) < 1:
+            raise ValueError(f"protocols.{key} must be at least 1, got {getattr(protocols, key)}")
+    for key in ("probe_bn_lr", "finetune_lr"):
+        if not getattr(protocols, key) > 0:
+            raise ValueError(f"protocols.{key} must be positive, got {getattr(protocols, key)}")
+    for key in ("finetune_backbone_lr_scale", "finetune_head_lr_scale", "finetune_weight_decay"):
+        if getattr(protocols, key) < 0:
+            raise ValueError(f"protocols.{key} must be 0 or more, got {getattr(protocols, key)}")
+    domains = params.domains
+    unknown = sorted(set(domains.shifts) - set(SHIFTS))
+    if unknown or len(set(domains.shifts)) != len(domains.shifts):
+        raise ValueError(f"domains.shifts must name distinct corruptions among {list(SHIFTS)}, got "
+                         f"{list(domains.shifts)}")
+    if not 1 <= domains.severity <= 5:
+        raise ValueError(f"domains.severity must be 1 (mild) to 5 (strong), got {domains.severity}")
+    for key in ("eval_size", "probe_size", "view_samples"):
+        if getattr(domains, key) < 2:
+            raise ValueError(f"domains.{key} must be at least 2, got {getattr(domains, key)}")
     if metrics.view_samples < 2:
         raise ValueError(f"metrics.view_samples must be at least 2, got {metrics.view_samples}")

@@ -7,12 +7,15 @@ For each checkpoint ``epoch_XXXX.pt`` it writes ``epoch_XXXX.npz`` with float32 
 - ``probe_<layer>`` (P, D): the fixed probe-training subset of the train split;
 - ``views_<layer>`` (V, q, D): q augmented views of the first V evaluation images
   (``metrics.view_samples``, ``metrics.views``), for alignment, uniformity and LiDAR. The views are drawn
-  once from ``metrics.seed``, so every checkpoint sees the very same augmented images.
+  once from ``metrics.seed``, so every checkpoint sees the very same augmented images;
+- ``<domain>__eval_<layer>``, ``<domain>__probe_<layer>`` and ``<domain>__views_<layer>``: the same for each
+  shifted and out-of-domain set of :mod:`sslnb.data.domains` (views of its first ``domains.view_samples``).
 """
 
 from __future__ import annotations
 
 from copy import deepcopy
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +26,7 @@ from tqdm.auto import tqdm
 from sslnb.augment import augment, to_tensor
 from sslnb.config import Params
 from sslnb.data import load_dataset
+from sslnb.data.domains import Domain, load_domains
 from sslnb.io import load_checkpoint, save_npz
 from sslnb.methods import build_method
 from sslnb.paths import ProjectPaths, epoch_files, epoch_from_name
@@ -91,6 +95,25 @@ def embed_arrays(model: nn.Module, data, views: torch.Tensor, n_views: int,
     return file_arrays(evaluation, probe, viewed, n_views)
 
 
+def domain_arrays(model: nn.Module, domains: list[Domain], params: Params,
+                  channels_last: bool = True) -> dict[str, np.ndarray]:
+    """The shifted and out-of-domain sets' arrays of one checkpoint: ``<domain>__eval_<layer>`` and so on.
+
+    Each set gets ``metrics.views`` augmented views of its first ``domains.view_samples`` evaluation images.
+    """
+    model = inference_copy(model)
+    cfg = params.domains
+    view_params = replace(params, metrics=replace(params.metrics, view_samples=cfg.view_samples))
+    arrays = {}
+    for domain in domains:
+        views = augmented_views(domain.eval_images, view_params)
+        parts = file_arrays(embed_images(model, domain.eval_images, channels_last=channels_last),
+                            embed_images(model, domain.probe_images, channels_last=channels_last),
+                            embed_images(model, views, channels_last=channels_last), params.metrics.views)
+        arrays |= {f"{domain.name}__{key}": value for key, value in parts.items()}
+    return arrays
+
+
 def file_arrays(evaluation: dict[str, np.ndarray], probe: dict[str, np.ndarray], viewed: dict[str, np.ndarray],
                 n_views: int) -> dict[str, np.ndarray]:
     """Per-layer embeddings of the three image sets, named as an embedding file stores them."""
@@ -119,9 +142,11 @@ def embed(params: Params, method: str, paths: ProjectPaths) -> Path:
             stale.unlink()
     model = build_method(method, params)
     views = augmented_views(data.test_images, params)
+    domains = load_domains(paths.domains)
     for path in tqdm(files, desc=f"embed {method}", unit="checkpoint"):
         state = load_checkpoint(path)
         model.load_state_dict(state["model"])
         arrays = embed_arrays(model, data, views, params.metrics.views, params.train.channels_last)
+        arrays |= domain_arrays(model, domains, params, params.train.channels_last)
         save_npz(paths.embedding(method, int(state["epoch"])), **arrays)
     return out_dir

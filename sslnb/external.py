@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sslnb.columns import DIAGNOSTIC, LABEL_BASED, LABEL_FREE
-from sslnb.config import MetricsConfig, Params, params_from_dict
+from sslnb.columns import DIAGNOSTIC, FEWSHOT_STD, LABEL_BASED, LABEL_FREE
+from sslnb.config import MetricsConfig, Params, ProtocolsConfig, params_from_dict
 from sslnb.embed import augmented_views, embed_arrays
 from sslnb.evaluate import layer_rows, layers_of, probe_metrics
 from sslnb.metrics import SuiteOptions
@@ -157,7 +157,8 @@ def evaluate_files(files: list[Path], method: str, cfg: MetricsConfig, k: int | 
 def tidy_table(rows: list[dict]) -> pd.DataFrame:
     """The pipeline's column order; ``dataset`` only where known (sslnb checkpoints record it)."""
     known = ["dataset"] if rows and "dataset" in rows[0] else []
-    columns = ["method", *known, "epoch", "layer", "n_samples", "dim", *LABEL_FREE, *LABEL_BASED, *DIAGNOSTIC]
+    columns = ["method", *known, "epoch", "layer", "n_samples", "dim", *LABEL_FREE, *LABEL_BASED, *FEWSHOT_STD,
+               *DIAGNOSTIC]
     return pd.DataFrame(rows).reindex(columns=columns)
 
 
@@ -173,8 +174,12 @@ def params_of_checkpoint(state: dict, metrics: MetricsConfig) -> tuple[str, Para
 
 
 def evaluate_checkpoint_folder(folder: Path, paths: ProjectPaths, cfg: MetricsConfig, k: int | None,
-                               name: str | None = None) -> pd.DataFrame:
-    """Embed the project's prepared data set with every ``epoch_*.pt`` in ``folder``; their metrics table."""
+                               name: str | None = None, protocols: ProtocolsConfig | None = None) -> pd.DataFrame:
+    """Embed the project's prepared data set with every ``epoch_*.pt`` in ``folder``; their metrics table.
+
+    With ``protocols``, the frozen-feature protocols too (few-shot, BatchNorm probe, NMI); ``finetune_acc``
+    stays empty: fine-tuning is the finetune stage's work.
+    """
     from sslnb.data import load_dataset
     from sslnb.methods import build_method
 
@@ -193,5 +198,5 @@ def evaluate_checkpoint_folder(folder: Path, paths: ProjectPaths, cfg: MetricsCo
         layers = layers_of(embed_arrays(model, data, augmented_views(data.test_images, params), cfg.views,
                                         params.train.channels_last))
         rows += [{"method": name or method, "dataset": params.data.name, "epoch": int(state["epoch"]), **row}
-                 for row in layer_rows(layers, *labels, SuiteOptions.from_config(cfg, k), cfg)]
+                 for row in layer_rows(layers, *labels, SuiteOptions.from_config(cfg, k), cfg, protocols)]
     return tidy_table(rows)

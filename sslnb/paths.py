@@ -36,6 +36,11 @@ class ProjectPaths:
         """Compact copy of the train/test subsets written by the ``prepare`` stage."""
         return self.root / "data" / "processed" / "dataset.npz"
 
+    @property
+    def domains(self) -> Path:
+        """Shifted and out-of-domain evaluation sets, written by ``prepare`` (sslnb.data.domains)."""
+        return self.root / "data" / "processed" / "domains.npz"
+
     # -- per-method artifacts ---------------------------------------------------------------
     def checkpoints(self, method: str) -> Path:
         return self.root / "data" / "checkpoints" / method
@@ -56,6 +61,17 @@ class ProjectPaths:
     def metrics_table(self, method: str) -> Path:
         """Tidy per-checkpoint table: one row per checkpoint x layer, one column per metric."""
         return self.metrics_folder / f"{method}.csv"
+
+    def domain_table(self, method: str) -> Path:
+        """Every metric and reference per checkpoint x layer x shifted or out-of-domain set."""
+        return self.root / "data" / "domains" / f"{method}.csv"
+
+    def domain_tables(self) -> list[Path]:
+        return sorted((self.root / "data" / "domains").glob("*.csv"))
+
+    def finetune_table(self, method: str) -> Path:
+        """Fine-tuning accuracy per checkpoint and evaluation set (the finetune stage)."""
+        return self.root / "data" / "finetune" / f"{method}.csv"
 
     @property
     def metrics_folder(self) -> Path:

@@ -235,6 +235,29 @@ def regret_heatmap(regret: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def protocol_heatmaps(agreement: pd.DataFrame, prediction: pd.DataFrame, target: str = "linear_probe_acc",
+                      statistic: str = "kendall") -> plt.Figure:
+    """Left: ``statistic`` between every pair of label-based protocols. Right: each predictor's ``statistic``
+    with the ``target`` accuracy of every shifted / out-of-domain set (in-domain protocols, then label-free
+    metrics on the target data)."""
+    chosen = agreement[agreement.statistic == statistic]
+    names = list(dict.fromkeys([*chosen.protocol_a, *chosen.protocol_b]))
+    matrix = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
+    for row in chosen.itertuples():
+        matrix.loc[row.protocol_a, row.protocol_b] = matrix.loc[row.protocol_b, row.protocol_a] = row.value
+    rows = prediction[(prediction.statistic == statistic) & (prediction.target == target)]
+    order = list(dict.fromkeys(rows.sort_values("source").predictor))
+    grid = rows.pivot(index="predictor", columns="domain", values="value").reindex(order)
+    fig, axes = plt.subplots(1, 2, figsize=(0.6 * len(names) + 0.8 * grid.shape[1] + 7, 0.36 * max(len(order), len(names)) + 2.5),
+                             constrained_layout=True, gridspec_kw={"width_ratios": [len(names), max(grid.shape[1], 1) + 2]})
+    for ax, data, title in ((axes[0], matrix, f"{statistic} between protocols (checkpoints x methods)"),
+                            (axes[1], grid, f"{statistic} with the target set's {label(target)}")):
+        sns.heatmap(data, vmin=-1, vmax=1, cmap="vlag", annot=True, fmt=".2f", annot_kws={"fontsize": 7},
+                    cbar=ax is axes[1], ax=ax)
+        ax.set(title=title, xlabel="", ylabel="")
+    return fig
+
+
 def leaderboard_figure(board: pd.DataFrame) -> plt.Figure:
     """The leaderboard: Kendall's tau with the probe (left) and the regret of the metric's pick (right) per
     metric x decision, metrics in the board's order (best mean rank first, the oracle on top); each

@@ -195,5 +195,6 @@ def evaluate_encoder(encoder: nn.Module, preprocessing: Preprocessing, data: Dat
         "views": viewed.reshape(-1, cfg.views, viewed.shape[1]),  # (images, views, D), as the embed stage
     }
     labels = (data.test_labels, data.probe_labels) if data.labelled else (None, None)
-    rows = layer_rows({"backbone": arrays}, *labels, SuiteOptions.from_config(cfg, cfg.clusters(data.classes)), cfg)
+    rows = layer_rows({"backbone": arrays}, *labels, SuiteOptions.from_config(cfg, cfg.clusters(data.classes)), cfg,
+                      params.protocols)  # the frozen-feature protocols; fine-tuning needs the training stages
     return tidy_table([{"method": name, "dataset": params.data.name, "epoch": 0, **row} for row in rows])

@@ -30,6 +30,8 @@ NOTEBOOKS = {
     "tsne": "openTSNE maps of the evaluation set at the first, middle and last milestone, coloured by "
             "class and by k-means cluster, all started from one shared initialisation.",
     "selection": "Checkpoint-selection regret of each metric, and how it ranks the methods' final models.",
+    "protocols": "How the label-based protocols (probe, kNN, BatchNorm probe, fine-tuning, few-shot, NMI) agree, "
+                 "whether every method learns, and what predicts accuracy on the shifted and out-of-domain sets.",
     "runs": "The leaderboard (`make sweeps`): which label-free metric ranks runs as the probe does, and what "
             "trusting it costs, for each decision (checkpoint, hyperparameter, seed, architecture), against the "
             "training loss, a random pick and the seed noise floor.",
@@ -96,6 +98,17 @@ def _leaderboard_section(paths: ProjectPaths) -> str:
     sentence = json.loads(verdict.read_text())["sentence"]
     return (f"<p>{_markdown_bold(sentence)} (<a href=\"tables/leaderboard.md\">leaderboard.md</a>, "
             f"<a href=\"sweeps/html/runs.html\">notebook</a>)</p>\n{_figure(figure)}")
+
+
+def _protocols_section(path: Path) -> str:
+    """The protocols notebook's computed answer: does a label-free metric on unlabelled target data beat the
+    in-domain probe at predicting the target-domain probe?"""
+    if not path.is_file():
+        return "<p>No protocol analysis yet: the protocols notebook has not run.</p>"
+    sentence = json.loads(path.read_text())["sentence"]
+    return (f"<p>{_markdown_bold(sentence)} (<a href=\"tables/protocol_prediction.md\">protocol_prediction.md</a>, "
+            f"<a href=\"tables/protocol_agreement.md\">protocol_agreement.md</a>, "
+            f"<a href=\"html/protocols.html\">notebook</a>)</p>")
 
 
 def _summary_section(path: Path) -> str:
@@ -174,6 +187,8 @@ def build_index(paths: ProjectPaths, params: Params) -> Path:
 {_leaderboard_section(paths)}
 <h2>Findings of Xu, Lowe &amp; Trappenberg (2022) in this run</h2>
 {_findings_section(paths.findings, paths.architecture_verdict, paths.sweep_reports / "findings.json")}
+<h2>Out of domain: label-free metrics against the in-domain probe</h2>
+{_protocols_section(paths.reports / "protocols.json")}
 <h2>Last checkpoint, backbone</h2>
 <div style="overflow-x: auto">{_summary_section(paths.summary)}</div>
 <h2>Notebooks</h2>

@@ -19,6 +19,8 @@ before looking at any probe) turning values into scores s (higher = better) and 
 
 Baselines sit beside the metrics: ``training_loss`` (lower is better: LeJEPA, Balestriero & LeCun 2025,
 rank runs by it), ``random`` and the oracle ``linear_probe_acc`` (tau 1, regret 0 by construction).
+Each decision is judged again with fine-tuning accuracy and with the out-of-domain set's own probe as the
+oracle (``finetune_acc``, ``ood_probe_acc``; decisions "checkpoint (fine-tuning)" and so on).
 Intervals are percentile-bootstrap 95% intervals over the candidates (resampled with replacement within
 each group). The **leaderboard** averages each metric's tau and regret over the groups of a decision (on
 the backbone) and orders metrics by their mean rank of tau over the decisions. The **seed noise floor**
@@ -38,6 +40,9 @@ from sslnb.architectures import SUPERVISED
 from sslnb.selection import DIRECTIONS, direction_of
 
 ORACLE = "linear_probe_acc"
+# The oracles a decision can be judged by: the probe (the decision itself), and, as extra decisions named
+# "<decision> (<label>)", fine-tuning accuracy and the out-of-domain set's own probe (sslnb.protocols).
+TARGETS = {ORACLE: None, "finetune_acc": "fine-tuning", "ood_probe_acc": "out of domain"}
 LOSS = "training_loss"
 RANDOM = "random"
 DECISIONS = ("checkpoint", "hyperparameter", "seed", "architecture")
@@ -53,6 +58,7 @@ class Candidates:
     key: dict  # sweep, decision, method or run, layer
     accuracy: np.ndarray  # (n,) oracle accuracy in [0, 1]
     scores: dict[str, np.ndarray]  # metric -> (n,) scores, higher = better, NaN = not scored
+    oracle: str = ORACLE  # the column ``accuracy`` comes from (a key of TARGETS)
 
 
 def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -114,23 +120,31 @@ def _scores(frame: pd.DataFrame, metric: str) -> np.ndarray:
 
 def selectable_metrics(table: pd.DataFrame, metrics: Iterable[str]) -> list[str]:
     """``metrics`` that ``table`` has and that have a declared direction, then the training loss."""
-    chosen = [m for m in metrics if m in table.columns and m in DIRECTIONS and m != ORACLE]
+    chosen = [m for m in metrics if m in table.columns and m in DIRECTIONS and m not in TARGETS]
     return chosen + ([LOSS] if LOSS in table.columns else [])
 
 
-def decision_groups(runs: pd.DataFrame, metrics: Sequence[str], reference_layer: str = "backbone") -> list[Candidates]:
+def decision_groups(runs: pd.DataFrame, metrics: Sequence[str], reference_layer: str = "backbone",
+                    oracle: str = ORACLE) -> list[Candidates]:
     """Split the stacked sweep tables into the candidate sets of :func:`run_selection` (module docstring).
 
-    Every layer's rows are judged by the probe of the ``reference_layer`` at the same run and epoch.
+    Every layer's rows are judged by the ``oracle`` of the ``reference_layer`` at the same run and epoch. With
+    an oracle other than the probe the decision is named "<decision> (<label>)" (:data:`TARGETS`); a table
+    without that oracle's values gives no group.
     """
+    if oracle not in TARGETS:
+        raise ValueError(f"unknown oracle {oracle!r}; choose one of {list(TARGETS)}")
     required = {"sweep", "decision", "run", "method", "layer", "epoch", ORACLE}
     missing = required - set(runs.columns)
     if missing:
         raise ValueError(f"the sweep table lacks column(s) {sorted(missing)}; collect it with `sslnb sweep-collect`")
+    if oracle not in runs.columns:
+        return []
     # a supervised reference model used labels: it is no candidate of a label-free choice
     runs = runs[runs.method != SUPERVISED]
-    reference = runs[runs.layer == reference_layer][["sweep", "run", "epoch", ORACLE]]
-    table = runs.drop(columns=[ORACLE]).merge(reference, on=["sweep", "run", "epoch"], how="inner")
+    reference = runs[runs.layer == reference_layer][["sweep", "run", "epoch", oracle]]
+    table = runs.drop(columns=[c for c in TARGETS if c in runs.columns]).merge(
+        reference, on=["sweep", "run", "epoch"], how="inner")
     groups = []
     for (sweep, decision), rows in table.groupby(["sweep", "decision"], sort=True):
         if decision == "checkpoint":
@@ -138,14 +152,15 @@ def decision_groups(runs: pd.DataFrame, metrics: Sequence[str], reference_layer:
         else:  # each run's final checkpoint
             keyed = rows[rows.epoch == rows.groupby("run").epoch.transform("max")]
             keys = ["method", "layer"]
+        named = decision if TARGETS[oracle] is None else f"{decision} ({TARGETS[oracle]})"
         for key, group in keyed.groupby(keys, sort=True):
-            group = group[np.isfinite(group[ORACLE])].sort_values(["epoch", "run"])
+            group = group[np.isfinite(group[oracle].to_numpy(dtype=float))].sort_values(["epoch", "run"])
             if len(group) < 2:
                 continue
             groups.append(Candidates(
-                {"sweep": sweep, "decision": decision, **dict(zip(keys, key)),
+                {"sweep": sweep, "decision": named, **dict(zip(keys, key)),
                  **({"method": group.method.iloc[0]} if "method" not in keys else {})},
-                group[ORACLE].to_numpy(dtype=float), {m: _scores(group, m) for m in metrics}))
+                group[oracle].to_numpy(dtype=float), {m: _scores(group, m) for m in metrics}, oracle))
     return groups
 
 
@@ -169,7 +184,7 @@ def run_selection(groups: Sequence[Candidates], n_boot: int = 1000, random_state
         n = len(group.accuracy)
         draws = rng.integers(0, n, size=(n_boot, n))  # the same resamples for every metric of the group
         boot_acc = group.accuracy[draws]
-        candidates = {**group.scores, ORACLE: group.accuracy,
+        candidates = {**group.scores, group.oracle: group.accuracy,
                       RANDOM: None}  # random: fresh random scores per resample
         for metric, scores in candidates.items():
             if metric == RANDOM:
@@ -234,7 +249,7 @@ def leaderboard(selection: pd.DataFrame, noise_floor: pd.DataFrame | None = None
                      "n_runs": int(group.n_runs.sum()), "rho": float(np.nanmean(group.rho)),
                      "random_regret": float(group.random_regret.mean()),
                      "noise_floor": float(np.mean(method_floors)) if method_floors else np.nan,
-                     "kind": "oracle" if metric == ORACLE else "baseline" if metric in (LOSS, RANDOM) else "metric"})
+                     "kind": "oracle" if metric in TARGETS else "baseline" if metric in (LOSS, RANDOM) else "metric"})
     board = pd.DataFrame(rows)
     if board.empty:
         raise ValueError(f"no decision group on layer {layer!r}: the sweeps need at least 2 runs per group")
@@ -242,19 +257,23 @@ def leaderboard(selection: pd.DataFrame, noise_floor: pd.DataFrame | None = None
     # rank 1 = the highest tau of the decision; a metric without tau ranks last
     ranked["rank"] = ranked.groupby("decision").kendall_tau.rank(ascending=False, method="average", na_option="bottom")
     board = board.merge(ranked.groupby("metric")["rank"].mean().rename("mean_rank"), on="metric", how="left")
-    board["_order"] = board.decision.map({d: i for i, d in enumerate(DECISIONS)})
+    order = [d if label is None else f"{d} ({label})" for label in TARGETS.values() for d in DECISIONS]
+    board["_order"] = board.decision.map({d: i for i, d in enumerate(order)})
     board = board.sort_values(["mean_rank", "metric", "_order"], na_position="first").drop(columns="_order")
     return board.reset_index(drop=True)[[*LEADERBOARD_COLUMNS, "rho", "random_regret", "noise_floor", "kind",
                                          "mean_rank"]]
 
 
-def verdict(board: pd.DataFrame) -> dict:
+def verdict(board: pd.DataFrame, decisions: Sequence[str] = DECISIONS) -> dict:
     """Which metrics beat the training loss (lower mean regret), per decision, and by more than the floor.
+
+    Only the ``decisions`` given (by default the four judged by the probe; pass e.g. "checkpoint
+    (fine-tuning)" for the extra targets).
 
     Returns ``{"sentence": str, "beats_loss": {decision: [metric, ...]}, "beyond_floor": {decision: [...]}}``.
     """
     beats, beyond, parts = {}, {}, []
-    for decision, rows in board.groupby("decision", sort=False):
+    for decision, rows in board[board.decision.isin(decisions)].groupby("decision", sort=False):
         loss = rows[rows.metric == LOSS]
         metrics = rows[rows.kind == "metric"].dropna(subset=["regret"])
         if loss.empty or not np.isfinite(loss.regret.iloc[0]):

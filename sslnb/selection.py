@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sslnb.columns import FEWSHOT_SHOTS
+
 
 @dataclass(frozen=True)
 class Direction:
@@ -68,6 +70,10 @@ DIRECTIONS: dict[str, Direction] = {
     "ami_c1_gt": Direction(HIGHER, "label-based: clusters that match the classes"),
     "knn_acc": Direction(HIGHER, "label-based: accuracy"),
     "linear_probe_acc": Direction(HIGHER, "label-based: accuracy"),
+    "nmi_c1_gt": Direction(HIGHER, "label-based: clusters that match the classes"),
+    "probe_bn_acc": Direction(HIGHER, "label-based: accuracy"),
+    "finetune_acc": Direction(HIGHER, "label-based: accuracy"),
+    **{f"fewshot_acc_{k}": Direction(HIGHER, "label-based: accuracy") for k in FEWSHOT_SHOTS},
 }
 # Not selection criteria: alpha_req_r2 is the fit's quality, ami_backbone_projector has no agreed
 # direction (backbone and projector may rightly diverge as the projector specialises to the loss).

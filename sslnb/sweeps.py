@@ -222,7 +222,7 @@ def _is_main_run(raw: dict[str, Any], params: dict[str, Any], method: str) -> bo
 # -- writing the sub-projects and their pipelines ----------------------------------------------------
 
 def configure(raw: dict[str, Any], sweep: str, point: str, paths: ProjectPaths) -> Path:
-    """Write a point's sub-project: its params.yaml and (a link to) the prepared data set."""
+    """Write a point's sub-project: its params.yaml and (links to) the prepared data set and domains."""
     target = sweep_from_params(raw, sweep).point(point)
     sub = ProjectPaths(paths.sweep_project(sweep, point))
     if not paths.dataset.is_file():
@@ -231,12 +231,13 @@ def configure(raw: dict[str, Any], sweep: str, point: str, paths: ProjectPaths) 
         tmp.write_text(f"# Written by `sslnb sweep-configure --sweep {sweep} --point {point}` from the project's "
                        "params.yaml; edit that file instead.\n" + yaml.safe_dump(target.params, sort_keys=False))
     sub.dataset.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(sub.dataset) as tmp:
-        tmp.unlink()
-        try:
-            os.link(paths.dataset, tmp)  # same bytes, no copy
-        except OSError:
-            shutil.copyfile(paths.dataset, tmp)
+    for source, target in ((paths.dataset, sub.dataset), (paths.domains, sub.domains)):
+        with atomic_path(target) as tmp:
+            tmp.unlink()
+            try:
+                os.link(source, tmp)  # same bytes, no copy
+            except OSError:
+                shutil.copyfile(source, tmp)
     return sub.params
 
 
@@ -254,23 +255,29 @@ def pipeline(raw: dict[str, Any], sweep: Sweep, main_stages: dict[str, Any]) -> 
     if runs:
         stages["configure"] = {"foreach": runs, "do": {
             "wdir": "../..", "cmd": f"python -m sslnb sweep-configure --sweep {sweep.name} --point ${{key}}",
-            "deps": ["data/processed/dataset.npz", "sslnb/sweeps.py", "sslnb/config.py", "sslnb/io.py"],
-            "params": ["seed", "data", "model", "augment", "train", "methods", "metrics", f"sweeps.{sweep.name}"],
-            "outs": [f"{sub}/params.yaml", f"{sub}/data/processed/dataset.npz"]}}
-        inputs = {"train": [f"{sub}/data/processed/dataset.npz"],
-                  "embed": [f"{sub}/data/processed/dataset.npz", f"{sub}/data/checkpoints/${{item}}"],
-                  "evaluate": [f"{sub}/data/processed/dataset.npz", f"{sub}/data/embeddings/${{item}}"]}
-        outputs = {"train": f"{sub}/data/checkpoints/${{item}}", "embed": f"{sub}/data/embeddings/${{item}}",
-                   "evaluate": f"{sub}/data/metrics/${{item}}.csv"}
-        for stage in ("train", "embed", "evaluate"):
+            "deps": ["data/processed/dataset.npz", "data/processed/domains.npz", "sslnb/sweeps.py", "sslnb/config.py",
+                     "sslnb/io.py"],
+            "params": ["seed", "data", "model", "augment", "train", "methods", "metrics", "protocols", "domains",
+                       f"sweeps.{sweep.name}"],
+            "outs": [f"{sub}/params.yaml", f"{sub}/data/processed/dataset.npz", f"{sub}/data/processed/domains.npz"]}}
+        prepared = [f"{sub}/data/processed/dataset.npz", f"{sub}/data/processed/domains.npz"]
+        inputs = {"train": prepared[:1],
+                  "embed": [*prepared, f"{sub}/data/checkpoints/${{item}}"],
+                  "finetune": [*prepared, f"{sub}/data/checkpoints/${{item}}"],
+                  "evaluate": [*prepared, f"{sub}/data/embeddings/${{item}}", f"{sub}/data/finetune/${{item}}.csv"]}
+        outputs = {"train": [f"{sub}/data/checkpoints/${{item}}"], "embed": [f"{sub}/data/embeddings/${{item}}"],
+                   "finetune": [f"{sub}/data/finetune/${{item}}.csv"],
+                   "evaluate": [f"{sub}/data/metrics/${{item}}.csv", f"{sub}/data/domains/${{item}}.csv"]}
+        for stage in ("train", "embed", "finetune", "evaluate"):
             stages[stage] = {"foreach": runs, "do": {
                 "wdir": "../..", "cmd": f"python -m sslnb {stage} --root {sub} --method ${{item}}",
                 "deps": [f"{sub}/params.yaml", *inputs[stage], *_code_deps(main_stages, stage)],
-                "outs": [outputs[stage]]}}
+                "outs": outputs[stage]}}
     collected = []
     for point in sweep.points:
         base = "data" if point.reuses_main else f"{root}/{point.name}/data"
-        collected += [f"{base}/metrics/{point.method}.csv", f"{base}/checkpoints/{point.method}"]
+        collected += [f"{base}/metrics/{point.method}.csv", f"{base}/domains/{point.method}.csv",
+                      f"{base}/checkpoints/{point.method}"]
     stages["collect"] = {
         "wdir": "../..", "cmd": f"python -m sslnb sweep-collect --sweep {sweep.name}",
         "deps": [*collected, "sslnb/sweeps.py", "sslnb/config.py", "sslnb/io.py"],
@@ -386,9 +393,27 @@ def training_loss(history: Path) -> pd.DataFrame:
     return table[["epoch", "loss"]].rename(columns={"loss": "training_loss"})
 
 
+OOD_TARGET = "ood_probe_acc"  # the out-of-domain set's own linear probe, a target of the leaderboard
+OOD_DOMAIN = "digits"
+
+
+def out_of_domain_probe(domain_table: Path) -> pd.DataFrame:
+    """``epoch``, ``layer`` and ``ood_probe_acc``: the linear probe fit and scored on the out-of-domain set."""
+    empty = pd.DataFrame({"epoch": pd.Series(dtype="int64"), "layer": pd.Series(dtype=str),
+                          OOD_TARGET: pd.Series(dtype=float)})
+    if not domain_table.is_file():
+        return empty
+    table = pd.read_csv(domain_table)
+    if table.empty or "domain" not in table or "linear_probe_acc" not in table:
+        return empty  # no out-of-domain set, or no labels
+    rows = table[table.domain == OOD_DOMAIN]
+    return rows[["epoch", "layer", "linear_probe_acc"]].rename(columns={"linear_probe_acc": OOD_TARGET})
+
+
 def collect(raw: dict[str, Any], sweep_name: str, paths: ProjectPaths) -> Path:
     """Write ``data/sweeps/<sweep>.csv``: every point's metrics rows, with ``sweep``, ``decision``, ``run``,
-    ``reuses_main``, one column per grid key (the value's label) and ``training_loss`` at each epoch."""
+    ``reuses_main``, one column per grid key (the value's label), ``training_loss`` at each epoch and
+    ``ood_probe_acc`` (the out-of-domain set's own probe, from the domain table)."""
     sweep = sweep_from_params(raw, sweep_name)
     tables = []
     for point in sweep.points:
@@ -401,6 +426,7 @@ def collect(raw: dict[str, Any], sweep_name: str, paths: ProjectPaths) -> Path:
         milestones = (point.params.get("train") or {}).get("milestones")
         if milestones:
             table = table[table.epoch.isin(milestones)]
+        table = table.merge(out_of_domain_probe(project.domain_table(point.method)), on=["epoch", "layer"], how="left")
         history = project.checkpoints(point.method) / "history.csv"
         table = table.merge(training_loss(history), on="epoch", how="left") if history.is_file() \
             else table.assign(training_loss=np.nan)

@@ -89,6 +89,12 @@ PARAMS_CASES = [  # (id, change of params.yaml, words the error must hold)
     ("crop_scale_one_number", _set("augment", "crop_scale", [0.5]), ("augment.crop_scale must be a list of 2 numbers",)),
     ("seed_text", lambda p: p.update(seed="zero"), ("seed must be an integer",)),
     ("warmup_past_end", _set("train", "warmup_epochs", 10), ("train.warmup_epochs must be between 0",)),
+    ("fewshot_shots_zero", _set("protocols", "fewshot_shots", [0, 5]),
+     ("protocols.fewshot_shots must be increasing positive integers",)),
+    ("finetune_lr_zero", _set("protocols", "finetune_lr", 0), ("protocols.finetune_lr must be positive",)),
+    ("shift_unknown", _set("domains", "shifts", ["fog"]), ("domains.shifts must name distinct corruptions", "'blur'")),
+    ("shifts_text", _set("domains", "shifts", "blur"), ("domains.shifts must be a list of strings",)),
+    ("severity_six", _set("domains", "severity", 6), ("domains.severity must be 1 (mild) to 5 (strong)",)),
 ]
 
 
@@ -116,6 +122,17 @@ def test_params_file_missing_or_a_folder(tmp_path, capsys):
     fails(capsys, ["prepare", "--params", str(tmp_path)], str(tmp_path), "is a folder", "params.yaml")
 
 
+def test_method_model_overrides_are_checked(project, tmp_path, capsys):
+    root = with_params(project, tmp_path, lambda p: p["methods"]["mae"].update(model={"architecture": "resnet"}))
+    fails(capsys, ["train", "--method", "mae", "--root", str(root)], "methods.mae needs the ViT encoder",
+          "model: {architecture: vit")
+    (tmp_path / "typo").mkdir()
+    root = with_params(project, tmp_path / "typo", lambda p: p["methods"]["mae"].update(model={"widht": 8}))
+    fails(capsys, ["train", "--method", "mae", "--root", str(root)], "unknown key(s) ['widht']",
+          "section 'methods.mae.model'")
+    assert not (root / "data/checkpoints").exists(), "nothing may be written"
+
+
 def test_unknown_method_and_unsupported_data_set(project, tmp_path, capsys):
     fails(capsys, ["train", "--method", "dino", "--root", str(project)], "method 'dino' is not listed")
     root = with_params(project, tmp_path, _set("data", "name", "mnist"))
@@ -138,7 +155,7 @@ def test_truncated_idx_gz_is_named(fake_fashion_dir, tmp_path, capsys):
 def test_missing_stage_inputs_name_the_stage_to_run(project, capsys):
     fails(capsys, ["embed", "--method", "simclr", "--root", str(project)], "no checkpoints", "train stage")
     fails(capsys, ["evaluate", "--method", "simclr", "--root", str(project)], "no embeddings", "embed stage")
-    fails(capsys, ["tsne", "--method", "mocov2", "--root", str(project)], "embed")
+    fails(capsys, ["tsne", "--method", "simsiam", "--root", str(project)], "embed")
 
 
 def test_prepared_data_set_missing_or_corrupt(project, tmp_path, capsys):

@@ -16,7 +16,8 @@ def test_default_profile_is_real():
     params = load_params(REPO / "params.yaml")
     assert params.data.train_size >= 10_000 and params.train.epochs >= 8
     assert len(params.train.milestones) >= 8
-    assert set(params.methods) == {"simclr", "mocov2", "simsiam", "byol"}
+    assert set(params.methods) == {"simclr", "mocov2", "simsiam", "byol", "mae", "rotation"}
+    assert params.protocols.finetune and params.domains.digits and len(params.domains.shifts) == 5
     gaps = [b - a for a, b in zip(params.train.milestones, params.train.milestones[1:])]
     assert gaps[0] <= gaps[-1], "milestones must be denser early in training"
 

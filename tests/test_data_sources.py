@@ -12,6 +12,7 @@ from sslnb.data import DatasetNotFoundError, load_dataset, prepare
 from sslnb.data.cifar import load_cifar
 from sslnb.embed import embed
 from sslnb.evaluate import LABEL_BASED, LABEL_FREE, evaluate
+from sslnb.finetune import finetune
 from sslnb.paths import ProjectPaths
 from sslnb.train import train
 
@@ -42,6 +43,7 @@ def _run_pipeline(params, root) -> pd.DataFrame:
     prepare(params, paths)
     train(params, "simclr", paths)
     embed(params, "simclr", paths)
+    finetune(params, "simclr", paths)
     return pd.read_csv(evaluate(params, "simclr", paths))
 
 
@@ -50,7 +52,12 @@ def test_cifar_runs_end_to_end_with_rgb_encoder(tmp_path):
     params = _params(name="cifar10", path=str(tmp_path / "cifar"), train_size=64, probe_size=32, test_size=40)
     table = _run_pipeline(params, tmp_path / "project")
     assert load_dataset(ProjectPaths(tmp_path / "project").dataset).train_images.shape[1:] == (3, 32, 32)
-    assert table[list(LABEL_FREE + LABEL_BASED)].notna().all().all()
+    backbone = table[table.layer == "backbone"]  # fine-tuning changes the backbone: its rows only
+    assert backbone[list(LABEL_FREE + LABEL_BASED)].notna().all().all()
+    assert table[[c for c in LABEL_FREE + LABEL_BASED if c != "finetune_acc"]].notna().all().all()
+    domains = pd.read_csv(ProjectPaths(tmp_path / "project").domain_table("simclr"))
+    assert set(domains.domain) == {"shift_rotation", "shift_blur", "shift_noise", "shift_invert", "shift_occlusion",
+                                   "digits"}  # the digits resized to RGB 32x32 as well
 
 
 def test_labelled_image_folder_uses_subfolders_as_classes(tmp_path):

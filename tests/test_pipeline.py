@@ -37,11 +37,50 @@ def test_metrics_table_is_tidy_and_complete(tiny_pipeline):
     assert len(table) == 3 * 2  # checkpoints x layers
     assert set(table.layer) == {"backbone", "projector"}
     for column in LABEL_FREE + LABEL_BASED:  # the study's metrics, the newer ones, and the references
-        assert table[column].notna().all(), column
+        rows = table[table.layer == "backbone"] if column == "finetune_acc" else table  # it tunes the backbone
+        assert rows[column].notna().all(), column
     assert table.linear_probe_acc.between(0, 1).all()
     summary = json.loads((tiny_pipeline.root / "reports/summary.json").read_text())
     assert summary["simclr"]["epochs"] == 2
     assert summary["simclr"]["linear_probe_acc"] == table[table.layer == "backbone"].linear_probe_acc.iloc[-1]
+
+
+@pytest.mark.parametrize("method", ["mae", "rotation", "simclr"])
+def test_new_methods_and_protocols_run_through_every_stage(tiny_pipeline, method):
+    root = tiny_pipeline.root
+    table = pd.read_csv(root / f"data/metrics/{method}.csv")
+    backbone = table[table.layer == "backbone"]
+    assert len(table) == 6 and backbone[list(LABEL_FREE + LABEL_BASED)].notna().all(axis=None)
+    assert table[["fewshot_acc_1_std", "fewshot_acc_5_std"]].notna().all(axis=None)
+    finetuned = pd.read_csv(root / f"data/finetune/{method}.csv")
+    sets = ["in_domain", "shift_rotation", "shift_blur", "shift_noise", "shift_invert", "shift_occlusion", "digits"]
+    assert sorted(finetuned.epoch.unique()) == [0, 1, 2] and set(finetuned.domain) == set(sets)
+    assert np.allclose(backbone.set_index("epoch").finetune_acc,
+                       finetuned[finetuned.domain == "in_domain"].set_index("epoch").finetune_acc)
+    domains = pd.read_csv(root / f"data/domains/{method}.csv")
+    assert len(domains) == 6 * 3 * 2 and set(domains.domain) == set(sets[1:])  # sets x checkpoints x layers
+    assert domains[list(LABEL_FREE) + ["linear_probe_acc", "nmi_c1_gt", "probe_bn_acc"]].notna().all(axis=None)
+    for stage in (f"finetune@{method}", f"tsne_maps@{method}", "protocols"):
+        assert f"Running stage '{stage}'" in tiny_pipeline.stdout, stage
+    assert (root / f"figures/entropy_progression_{method}.png").is_file()
+
+
+def test_protocol_agreement_and_out_of_domain_answer_are_computed(tiny_pipeline):
+    root = tiny_pipeline.root
+    agreement = pd.read_csv(root / "reports/tables/protocol_agreement.csv")
+    assert {"finetune_acc", "fewshot_acc_1", "probe_bn_acc", "nmi_c1_gt"} <= set(agreement.protocol_a) | set(
+        agreement.protocol_b)
+    assert set(agreement.statistic) == {"spearman", "kendall"} and agreement.value.dropna().between(-1, 1).all()
+    prediction = pd.read_csv(root / "reports/tables/protocol_prediction.csv")
+    assert set(prediction.source) == {"in-domain protocol", "label-free on target"}
+    assert set(prediction.target) == {"linear_probe_acc", "finetune_acc"} and prediction.domain.nunique() == 6
+    answer = json.loads((root / "reports/protocols.json").read_text())
+    assert answer["sentence"].startswith("A label-free metric computed on the unlabelled target data")
+    learning = pd.read_csv(root / "reports/tables/learning.csv")
+    assert {"mae", "rotation"} <= set(learning.method)
+    index = (root / "reports/index.html").read_text()
+    assert "Out of domain" in index and answer["sentence"].split(".")[0] in index
+    assert (root / "reports/html/protocols.html").is_file() and (root / "figures/protocol_agreement.png").is_file()
 
 
 def test_correlation_table_covers_every_label_free_metric(tiny_pipeline):
@@ -121,6 +160,8 @@ def test_evaluate_on_the_checkpoint_folder_reproduces_the_pipeline_table(tiny_pi
     out = tmp_path / "again.csv"
     run(["python", "-m", "sslnb", "evaluate", "data/checkpoints/simclr", "--out", str(out)], root)
     again, table = pd.read_csv(out), pd.read_csv(root / "data/metrics/simclr.csv")
+    assert again.finetune_acc.isna().all()  # fine-tuning is the finetune stage's, not evaluate's
+    table = table.drop(columns=["finetune_acc"])
     pd.testing.assert_frame_equal(again[table.columns], table, check_exact=False, rtol=1e-6)
 
 

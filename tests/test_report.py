@@ -29,7 +29,7 @@ def test_index_links_every_rendered_notebook_and_embeds_every_figure(tiny_pipeli
     page = _Collect()
     page.feed((reports / "index.html").read_text())
     rendered = sorted(p.relative_to(reports).as_posix() for p in (reports / "html").glob("*.html"))
-    assert len(rendered) == 4 * 2 + 4  # progression and t-SNE per method, four analysis notebooks
+    assert len(rendered) == 4 * 2 + 5  # progression and t-SNE per method, five analysis notebooks
     assert set(rendered) <= set(page.links)
     figures = sorted((tiny_pipeline.root / "figures").glob("*.png"))
     assert len(page.images) == len(figures) > 10
@@ -60,7 +60,7 @@ def test_dvc_metrics_and_plots_show(tiny_pipeline):
     (workspace,) = metrics.values()  # "workspace" in a git repository, "" without one
     assert list(workspace["data"]) == ["reports/summary.json"], "summary.json is the one metrics file"
     summary = workspace["data"]["reports/summary.json"]["data"]
-    assert set(summary) == {"simclr", "mocov2", "simsiam", "byol"}
+    assert set(summary) == {"simclr", "simsiam", "mae", "rotation"}
     assert 0 < summary["simclr"]["linear_probe_acc"] <= 1
     plots = json.loads(run(["dvc", "plots", "show", "--json"], tiny_pipeline.root).stdout)
     assert not plots.get("errors"), plots.get("errors")

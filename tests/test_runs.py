@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from sslnb.runs import (
-    LEADERBOARD_COLUMNS, ORACLE, decision_groups, kendall_tau_b, leaderboard, random_regret, regret,
+    DECISIONS, LEADERBOARD_COLUMNS, ORACLE, TARGETS, decision_groups, kendall_tau_b, leaderboard, random_regret, regret,
     run_selection, seed_noise_floor, selectable_metrics, spearman_rho, verdict,
 )
 
@@ -108,3 +108,26 @@ def test_kendall_leaves_out_pairs_with_a_nan():
     keep = np.isfinite(x)
     assert kendall_tau_b(x, y) == pytest.approx(stats.kendalltau(x[keep], y[keep]).statistic)
     assert np.isnan(kendall_tau_b(np.array([np.nan, np.nan, 1.0]), np.array([1.0, 2.0, 3.0])))
+
+
+def test_fine_tuning_and_out_of_domain_are_extra_decisions_with_their_own_oracle():
+    runs = constructed_runs()
+    # fine-tuning ranks runs in the reverse of the probe; the out-of-domain probe as the probe does
+    runs["finetune_acc"] = 1 - runs[ORACLE]
+    runs["ood_probe_acc"] = runs[ORACLE] / 2
+    metrics = selectable_metrics(runs, ["rankme", "stable_rank", "finetune_acc"])
+    assert metrics == ["rankme", "stable_rank", "training_loss"]  # an oracle is never a candidate metric
+    groups = [g for oracle in TARGETS for g in decision_groups(runs, metrics, oracle=oracle)]
+    board = leaderboard(run_selection(groups, n_boot=100), seed_noise_floor(runs)).set_index(["decision", "metric"])
+    assert board.loc[("checkpoint (fine-tuning)", "stable_rank"), "kendall_tau"] == pytest.approx(1.0)
+    assert board.loc[("checkpoint (fine-tuning)", "rankme"), "kendall_tau"] == pytest.approx(-1.0)
+    assert board.loc[("seed (out of domain)", "rankme"), "kendall_tau"] == pytest.approx(1.0)
+    assert board.loc[("hyperparameter (fine-tuning)", "finetune_acc"), "regret"] == 0  # its oracle
+    assert board.loc[("hyperparameter (fine-tuning)", "finetune_acc"), "kind"] == "oracle"
+    assert set(verdict(board.reset_index())["beats_loss"]) <= set(DECISIONS)  # the probe's decisions by default
+    extra = verdict(board.reset_index(), ["checkpoint (fine-tuning)"])
+    assert extra["beats_loss"] == {"checkpoint (fine-tuning)": ["stable_rank"]}
+    # a table without the oracle's column gives no extra groups, and an unknown oracle is named
+    assert decision_groups(runs.drop(columns=["finetune_acc"]), metrics, oracle="finetune_acc") == []
+    with pytest.raises(ValueError, match="unknown oracle 'knn_acc'"):
+        decision_groups(runs, metrics, oracle="knn_acc")

@@ -85,8 +85,11 @@ def test_embeddings_are_float32_per_checkpoint(tiny):
     import numpy as np
 
     with np.load(paths.embedding("simclr", 3)) as arrays:
-        assert set(arrays) == {f"{part}_{layer}" for part in ("eval", "probe", "views")
-                               for layer in ("backbone", "projector")}
+        own = {f"{part}_{layer}" for part in ("eval", "probe", "views") for layer in ("backbone", "projector")}
+        sets = [f"shift_{name}" for name in params.domains.shifts] + ["digits"]
+        assert set(arrays) == own | {f"{name}__{key}" for name in sets for key in own}
+        assert all(arrays[key].dtype == np.float32 for key in arrays)
+        assert arrays["digits__views_backbone"].shape[:2] == (params.domains.view_samples, params.metrics.views)
         # the augmented views of the first evaluation images: (V, q, D)
         views = min(params.metrics.view_samples, 64)
         assert arrays["views_projector"].shape == (views, params.metrics.views, params.model.projector_dim)
