@@ -75,8 +75,10 @@ sweep: setup data
 	$(BIN)/python -m sslnb sweep-plan
 	dvc repro sweeps/$(NAME)/dvc.yaml
 
+# Two workers: the tests that share the tiny pipeline run in one (tests/conftest.py groups them), the rest
+# in the other, so the 2 cores work side by side.
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # The unit tests alone: everything but the end-to-end runs marked `pipeline` (DVC, torchrun, notebooks).
 test-fast: setup

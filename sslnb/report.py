@@ -159,7 +159,7 @@ def _page_of(kind: str, stem: str) -> str:
     """The rendered page a figure belongs to: per-method notebooks end in the method's name."""
     if kind in ("progression", "tsne"):
         return f"{kind}_{stem.rsplit('_', 1)[-1]}"
-    return "runs" if kind == "leaderboard" else kind
+    return {"leaderboard": "runs", "protocol": "protocols"}.get(kind, kind)  # figures named apart from their page
 
 
 def build_index(paths: ProjectPaths, params: Params) -> Path:

@@ -19,6 +19,16 @@ from fakedata import write_fake_fashion_mnist  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 
 
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (`make test`), the tests that share the session's tiny pipeline go to one worker
+    (it is built once) and the torchrun tests to one worker (no two rendezvous at once)."""
+    for item in items:
+        if "tiny_pipeline" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("tiny_pipeline"))
+        elif item.path.name == "test_distributed.py":
+            item.add_marker(pytest.mark.xdist_group("torchrun"))
+
+
 @pytest.fixture(scope="session")
 def fake_fashion_dir(tmp_path_factory) -> Path:
     return write_fake_fashion_mnist(tmp_path_factory.mktemp("fake-fashion-mnist"))

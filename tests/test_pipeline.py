@@ -53,12 +53,12 @@ def test_new_methods_and_protocols_run_through_every_stage(tiny_pipeline, method
     assert len(table) == 6 and backbone[list(LABEL_FREE + LABEL_BASED)].notna().all(axis=None)
     assert table[["fewshot_acc_1_std", "fewshot_acc_5_std"]].notna().all(axis=None)
     finetuned = pd.read_csv(root / f"data/finetune/{method}.csv")
-    sets = ["in_domain", "shift_rotation", "shift_blur", "shift_noise", "shift_invert", "shift_occlusion", "digits"]
+    sets = ["in_domain", "shift_invert", "digits"]  # the tiny profile's
     assert sorted(finetuned.epoch.unique()) == [0, 1, 2] and set(finetuned.domain) == set(sets)
     assert np.allclose(backbone.set_index("epoch").finetune_acc,
                        finetuned[finetuned.domain == "in_domain"].set_index("epoch").finetune_acc)
     domains = pd.read_csv(root / f"data/domains/{method}.csv")
-    assert len(domains) == 6 * 3 * 2 and set(domains.domain) == set(sets[1:])  # sets x checkpoints x layers
+    assert len(domains) == 2 * 3 * 2 and set(domains.domain) == set(sets[1:])  # sets x checkpoints x layers
     assert domains[list(LABEL_FREE) + ["linear_probe_acc", "nmi_c1_gt", "probe_bn_acc"]].notna().all(axis=None)
     for stage in (f"finetune@{method}", f"tsne_maps@{method}", "protocols"):
         assert f"Running stage '{stage}'" in tiny_pipeline.stdout, stage
@@ -73,7 +73,7 @@ def test_protocol_agreement_and_out_of_domain_answer_are_computed(tiny_pipeline)
     assert set(agreement.statistic) == {"spearman", "kendall"} and agreement.value.dropna().between(-1, 1).all()
     prediction = pd.read_csv(root / "reports/tables/protocol_prediction.csv")
     assert set(prediction.source) == {"in-domain protocol", "label-free on target"}
-    assert set(prediction.target) == {"linear_probe_acc", "finetune_acc"} and prediction.domain.nunique() == 6
+    assert set(prediction.target) == {"linear_probe_acc", "finetune_acc"} and prediction.domain.nunique() == 2
     answer = json.loads((root / "reports/protocols.json").read_text())
     assert answer["sentence"].startswith("A label-free metric computed on the unlabelled target data")
     learning = pd.read_csv(root / "reports/tables/learning.csv")

@@ -66,3 +66,13 @@ def test_dvc_metrics_and_plots_show(tiny_pipeline):
     assert not plots.get("errors"), plots.get("errors")
     probe = plots["data"]["reports/plots/linear_probe_acc.csv"][0]["content"]
     assert probe["encoding"]["x"]["field"] == "epoch" and probe["encoding"]["color"]["field"] == "method"
+
+
+def test_each_figure_is_filed_under_the_page_that_draws_it():
+    from sslnb.report import _notebook_kind, _page_of
+
+    pages = {stem: _page_of(_notebook_kind(stem), stem) for stem in
+             ("protocol_agreement", "leaderboard", "entropy_progression_mae", "tsne_rotation", "correlation_kendall")}
+    assert pages == {"protocol_agreement": "protocols", "leaderboard": "runs",
+                     "entropy_progression_mae": "progression_mae", "tsne_rotation": "tsne_rotation",
+                     "correlation_kendall": "correlation"}

@@ -80,19 +80,26 @@ def test_make_sweeps_on_the_tiny_profile(tiny_pipeline, tmp_path):
     assert "train@simclr_temperature0.2" in one.stdout and "simclr_temperature0.5'" not in one.stdout  # reused
     assert "Running stage 'train@simclr'" not in one.stdout, "the main run must be reused, not retrained"
     first = run(["dvc", "repro", "sweeps/dvc.yaml"], root)
-    for stage in ("sweeps/seeds/dvc.yaml:train@simsiam_seed1", "sweeps/long/dvc.yaml:evaluate@simclr",
+    for stage in ("sweeps/seeds/dvc.yaml:train@simclr_seed1", "sweeps/long/dvc.yaml:evaluate@simclr",
                   "sweeps/architectures/dvc.yaml:embed@supervised_vit", "sweeps/dvc.yaml:runs"):
         assert f"{stage}'" in first.stdout, stage
     assert "Running stage 'report'" not in first.stdout, "the sweeps must not run the default pipeline's analysis"
 
     board = pd.read_csv(root / "reports/tables/leaderboard.csv")
-    assert set(board.decision) == {"checkpoint", "hyperparameter", "seed", "architecture"}
-    oracle = board[board.metric == "linear_probe_acc"]
-    assert len(oracle) == 4 and (oracle.regret == 0).all(), "the oracle's regret is 0 for every decision"
+    decisions = ["checkpoint", "hyperparameter", "seed", "architecture"]
+    extra = [f"{d} ({target})" for d in decisions for target in ("fine-tuning", "out of domain")]
+    assert set(board.decision) == set(decisions + extra)  # judged by the probe, fine-tuning, the digits' probe
+    for oracle_name, judged in (("linear_probe_acc", decisions), ("finetune_acc", extra[::2]),
+                                ("ood_probe_acc", extra[1::2])):
+        oracle = board[board.metric == oracle_name]
+        assert set(oracle.decision) == set(judged) and (oracle.regret == 0).all(), oracle_name
+    assert board.loc[board.decision.isin(extra), "metric"].isin(["rankme", "training_loss"]).any()
     assert {"training_loss", "random", "twonn_dimension", "mst_dimension", "cluster_learnability"} <= set(board.metric)
     assert (root / "reports/tables/leaderboard.md").is_file() and (root / "figures/leaderboard.svg").is_file()
+    assert "fine-tuning" in json.loads((root / "reports/sweeps/leaderboard.json").read_text())["by_target"]
     runs = pd.read_csv(root / "data/sweeps/long.csv")
     assert sorted(runs.epoch.unique()) == [0, 1, 2, 3] and runs.training_loss[runs.epoch > 0].notna().all()
+    assert runs.ood_probe_acc.notna().all() and runs[runs.layer == "backbone"].finetune_acc.notna().all()
 
     table = architecture_table(pd.read_csv(root / "data/sweeps/architectures.csv"))
     assert len(table) == 3 * 3 and set(table.kind) == {"simclr", "supervised", "random"}
