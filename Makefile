@@ -5,6 +5,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
+# The study (pipeline), every integration and the test tools; `pip install sslnb` alone is the light install.
+EXTRAS := pipeline,lightning,hf,tensorboard,mlflow,timm,dev
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 FASHION_MNIST_PKG := dataset-fashion-mnist
 # The venv's tools (python, dvc, papermill, jupyter) come first for every recipe and every DVC stage.
@@ -29,7 +31,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "sslnb needs Python >= 3.11, found " + sys.version' 
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --progress-bar off -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --progress-bar off -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -116,24 +116,31 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--probe-fraction", type=float, default=0.5,
                           help="with labels and no probe set: share of rows that fits the probes (default 0.5)")
     model = commands.add_parser(
-        "evaluate-model", parents=[common], help="metrics table of any encoder (torchvision, state dict, TorchScript)",
+        "evaluate-model", parents=[common],
+        help="metrics table of any encoder (torchvision, timm, state dict, TorchScript)",
         description="Embed the project's prepared data set (data/processed/dataset.npz, from `sslnb prepare`) with "
         "an encoder from outside the pipeline and write its metrics table (one row: epoch 0, layer backbone).\n\n"
         "Weights: --weights NAME downloads through torchvision (needs the internet or a $TORCH_HOME cache); "
         "--weights-file PATH loads a state dict saved locally; --random-weights keeps the random initialisation. "
-        "Images are resized and normalised as the weights require (override the size with --image-size).",
+        "Images are resized and normalised as the weights require (override the size with --image-size); "
+        "timm models use timm's data config for the model (input size, crop fraction, mean, std).",
         epilog="examples:\n"
         "  sslnb evaluate-model --torchvision resnet18 --weights DEFAULT --out resnet18.csv\n"
         "  sslnb evaluate-model --torchvision resnet18 --weights-file resnet18.pth --name resnet18-local\n"
         "  sslnb evaluate-model --torchvision vit_b_16 --random-weights --image-size 64\n"
+        "  sslnb evaluate-model --timm resnet18 --random-weights --image-size 32\n"
+        "  sslnb evaluate-model --timm convnext_atto --weights-file convnext_atto.pth\n"
         "  sslnb evaluate-model --torchscript encoder.pt --image-size 32",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = model.add_mutually_exclusive_group(required=True)
     source.add_argument("--torchvision", metavar="NAME", help="a torchvision model name, e.g. resnet18, vit_b_16")
+    source.add_argument("--timm", metavar="NAME", help="a timm model name, e.g. resnet18 (pip install 'sslnb[timm]')")
     source.add_argument("--torchscript", type=Path, metavar="FILE", help="a TorchScript encoder (output = embedding)")
     weights = model.add_mutually_exclusive_group()
-    weights.add_argument("--weights", metavar="NAME", help="torchvision weights to download, e.g. DEFAULT")
+    weights.add_argument("--weights", metavar="NAME",
+                         help="pretrained weights: a torchvision weights name (DEFAULT, IMAGENET1K_V1, ...) or, with "
+                         "--timm, DEFAULT (timm's pretrained tag, from the Hugging Face cache or downloaded)")
     weights.add_argument("--weights-file", type=Path, metavar="FILE", help="a state dict saved with torch.save")
     weights.add_argument("--random-weights", action="store_true", help="keep the random initialisation")
     model.add_argument("--image-size", type=int, help="resize and crop to this size instead of the weights' own")
@@ -227,19 +234,20 @@ def _cmd_evaluate(args: argparse.Namespace, params, paths) -> Path:
 def _cmd_evaluate_model(args: argparse.Namespace, params, paths) -> Path:
     if args.torchscript and args.image_size is None:
         raise UsageError("--torchscript needs --image-size: the size the encoder expects")
-    name = args.name or (args.torchscript.stem if args.torchscript else args.torchvision)
+    name = args.name or (args.torchscript.stem if args.torchscript else args.timm or args.torchvision)
     out = args.out or Path(f"{name}.csv")
     check_writable(out, "--out")
     from sslnb.data import load_dataset
     from sslnb.io import save_csv
-    from sslnb.pretrained import evaluate_encoder, torchscript_encoder, torchvision_encoder
+    from sslnb.pretrained import evaluate_encoder, timm_encoder, torchscript_encoder, torchvision_encoder
 
     data = load_dataset(paths.dataset)  # a missing data set is named before any weights are loaded
     if args.torchscript:
         encoder, preprocessing = torchscript_encoder(args.torchscript, args.image_size)
     else:
-        encoder, preprocessing = torchvision_encoder(args.torchvision, args.weights, args.weights_file,
-                                                     args.random_weights)
+        build = timm_encoder if args.timm else torchvision_encoder
+        encoder, preprocessing = build(args.timm or args.torchvision, args.weights, args.weights_file,
+                                       args.random_weights)
         preprocessing = preprocessing.with_size(args.image_size)
     if params.train.threads > 0:
         import torch
@@ -248,7 +256,7 @@ def _cmd_evaluate_model(args: argparse.Namespace, params, paths) -> Path:
     try:
         table = evaluate_encoder(encoder, preprocessing, data, params, name, args.batch_size)
     except ValueError as error:
-        raise ValueError(f"{args.torchscript or args.torchvision}: {error}") from error
+        raise ValueError(f"{args.torchscript or args.timm or args.torchvision}: {error}") from error
     save_csv(table, out)
     return out
 

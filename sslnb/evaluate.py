@@ -9,14 +9,20 @@ Columns of the table (one row per method x checkpoint x layer):
   (C1 of the backbone against C1 of the projector, the same in both rows) and the entropy
   (``entropy_kl_bits``, the default, ``entropy_gaussian_bits``, ``entropy_binned_bits``); the newer
   ``rankme``, ``alpha_req`` with ``alpha_req_r2``, ``stable_rank``, ``nesum``, ``self_cluster``,
-  ``embedding_std`` (collapse), and from augmented views ``alignment``, ``uniformity`` and ``lidar``;
-- label-based references: ``ami_c1_gt`` (C1 against the classes), ``linear_probe_acc`` and ``knn_acc``
-  (fit on the probe subset's features of the same layer, scored on the evaluation set);
+  ``embedding_std`` (collapse), ``twonn_dimension`` and ``mst_dimension`` (intrinsic dimension),
+  ``cluster_learnability``, and from augmented views ``alignment``, ``uniformity`` and ``lidar``;
+- label-based references: ``ami_c1_gt`` (C1 against the classes), ``nmi_c1_gt`` (NMI of the same pair),
+  ``linear_probe_acc`` and ``knn_acc`` (fit on the probe subset's features of the same layer, scored on
+  the evaluation set), the protocols of ``protocols:`` in params.yaml: ``probe_bn_acc`` (BatchNorm probe),
+  ``fewshot_acc_<k>`` with ``fewshot_acc_<k>_std`` (k images per class, over seeded draws), and
+  ``finetune_acc``, merged from the ``finetune`` stage's ``data/finetune/M.csv``;
 - diagnostics, not quality metrics: ``outlier_fraction`` (share of samples whose robust z-score of the
   distance to the median embedding exceeds ``metrics.outlier_z``) and ``outlier_max_z`` (see
   :mod:`sslnb.metrics.outliers`); a checkpoint with ``outlier_fraction > 0`` is an outlier milestone.
 
 The pipeline's tables also carry ``dataset`` (``data.name``), so tables of several data sets concatenate.
+The shifted and out-of-domain sets of ``domains:`` get the same metrics and references in a second
+table, ``data/domains/M.csv`` (one row per checkpoint x layer x set).
 """
 
 from __future__ import annotations

@@ -13,6 +13,13 @@ returns them as a dict, appending the same record to ``log_path`` (JSON Lines, o
         if (record := monitor(encoder, step)) is not None:
             print(step, record["rankme"], record["embedding_std"])
 
+``writers`` send each record on to other sinks as well: :class:`sslnb.integrations.TensorBoardWriter` (a
+``SummaryWriter``) and :class:`sslnb.integrations.MLflowWriter`, or any ``writer(record, step)`` callable.
+The Lightning and Hugging Face callbacks of :mod:`sslnb.integrations` wrap this class.
+
+The embeddings stay on the encoder's device: on a GPU the metrics' heavy parts run there too (see
+:mod:`sslnb.metrics.suite`); on the CPU they are NumPy arrays, as in the pipeline.
+
 The cost per call is bounded by ``sample_size`` (embedding plus metrics on that many images), whatever
 the size of the evaluation set. The encoder is put in eval mode under ``torch.no_grad`` and returned to
 its previous mode; the monitor draws no random numbers from torch's global generator, so monitoring does
@@ -41,6 +48,7 @@ from sslnb.metrics import SuiteOptions, label_free_metrics
 log = logging.getLogger(__name__)
 
 Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+Writer = Callable[[dict[str, float], int], None]  # writer(record, step): TensorBoard, MLflow, ...
 
 
 def _as_float_images(values: torch.Tensor | np.ndarray) -> torch.Tensor:
@@ -84,12 +92,14 @@ class LabelFreeMonitor:
             computed too.
         options: other :class:`~sslnb.metrics.SuiteOptions` (k, seed and sample_size above win).
         batch_size: images per forward pass.
+        writers: callables ``writer(record, step)`` called with every record, after ``log_path``.
     """
 
     def __init__(
         self, data: torch.Tensor | np.ndarray | Iterable, every: int = 1, sample_size: int = 2000, k: int = 10,
         seed: int = 0, log_path: str | Path | None = None, augment: Augment | None = None, views: int = 4,
         view_samples: int = 500, options: SuiteOptions | None = None, batch_size: int = 256,
+        writers: Iterable[Writer] = (),
     ) -> None:
         if every < 1 or sample_size < 2 or batch_size < 1:
             raise ValueError(
@@ -111,16 +121,22 @@ class LabelFreeMonitor:
         if self.log_path is not None and self.log_path.suffix not in (".jsonl", ".csv"):
             raise ValueError(f"log_path must end in .jsonl or .csv, got {self.log_path.name!r}")
         self.records: list[dict[str, float]] = []
+        self.writers = list(writers)
 
     @torch.no_grad()
-    def _embed(self, encoder: nn.Module | Callable, images: torch.Tensor) -> np.ndarray:
+    def _embed(self, encoder: nn.Module | Callable, images: torch.Tensor) -> np.ndarray | torch.Tensor:
+        """Embeddings of ``images``: a NumPy array from a CPU encoder, a tensor on the encoder's GPU."""
         device = next((p.device for p in getattr(encoder, "parameters", lambda: iter(()))()), torch.device("cpu"))
         parts = []
         for start in range(0, len(images), self.batch_size):
             out = encoder(images[start:start + self.batch_size].to(device))
             out = out[0] if isinstance(out, (tuple, list)) else out
-            parts.append(out.detach().float().flatten(1).cpu().numpy())
-        return np.concatenate(parts)
+            if not isinstance(out, torch.Tensor):
+                raise TypeError(f"the encoder returned a {type(out).__name__}, not a tensor of embeddings; pass an "
+                                "encoder (or a callable) whose output is an (N, D) tensor")
+            parts.append(out.detach().float().flatten(1))
+        embeddings = torch.cat(parts)
+        return embeddings.cpu().numpy() if embeddings.device.type == "cpu" else embeddings
 
     def compute(self, encoder: nn.Module | Callable, step: int = 0) -> dict[str, float]:
         """Embed the sample with ``encoder`` and return (and log) its label-free metrics, now."""
@@ -137,12 +153,14 @@ class LabelFreeMonitor:
         finally:
             if isinstance(encoder, nn.Module):
                 encoder.train(was_training)
-        if not np.all(np.isfinite(Z)):
+        if not bool(torch.isfinite(torch.as_tensor(Z)).all()):
             raise ValueError(f"the encoder's embeddings contain NaN or inf at step {step}: training diverged")
         suite = label_free_metrics(Z, self.options, views=views)
         record = {"step": step, **suite.values, "monitor_seconds": time.perf_counter() - started}
         self.records.append(record)
         self._log(record)
+        for write in self.writers:
+            write(record, step)
         return record
 
     def __call__(self, encoder: nn.Module | Callable, step: int) -> dict[str, float] | None:

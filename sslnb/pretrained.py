@@ -1,4 +1,4 @@
-"""Any encoder, not only sslnb's: torchvision models by name, state-dict files and TorchScript files.
+"""Any encoder, not only sslnb's: torchvision and timm models by name, state-dict files and TorchScript files.
 
 The study compares ImageNet-pretrained encoders of several architectures (its Figure 5). This module
 loads such an encoder, drops its classification head, embeds the project's prepared data set the way the
@@ -16,11 +16,18 @@ Inputs are prepared as the weights require: grey images are repeated to 3 channe
 weights' ``resize_size``, centre-cropped to ``crop_size`` and normalised with their ``mean``/``std``
 (``weights.transforms()``). A weights file or random weights use the architecture's default weights'
 preprocessing; ``image_size`` overrides the size (useful for small images and fast tests).
+
+timm models (:func:`timm_encoder`, ``pip install 'sslnb[timm]'``) take the same three sources: ``weights=
+"DEFAULT"`` is timm's pretrained tag of the name (``resnet18.a1_in1k``), read from the Hugging Face cache
+or downloaded; a weights file or random weights build the same model with ``pretrained=False``. Either way
+the head is removed with timm's own ``reset_classifier(0)`` and the preprocessing is timm's data config
+for the model (``resolve_model_data_config``: input size, crop fraction, mean, std).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import urllib.error
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +41,7 @@ from tqdm.auto import tqdm
 
 from sslnb.config import MetricsConfig, Params
 from sslnb.data.prepare import Dataset
+from sslnb.errors import one_line
 
 log = logging.getLogger(__name__)
 
@@ -99,17 +107,22 @@ def strip_classifier(model: nn.Module) -> nn.Module:
                      "export the encoder without its head as TorchScript instead")
 
 
+def _check_one_source(name: str, weights: str | None, weights_file: Path | None, random_weights: bool,
+                      download: str) -> None:
+    """Exactly one source of weights, or an error that lists the three."""
+    if sum([weights is not None, weights_file is not None, random_weights]) != 1:
+        raise WeightsUnavailableError(
+            f"say where {name}'s weights come from, exactly one of: weights='DEFAULT' ({download}), "
+            "weights_file=PATH (a state dict saved locally), or random_weights=True "
+            "(CLI: --weights DEFAULT | --weights-file PATH | --random-weights)")
+
+
 def torchvision_encoder(name: str, weights: str | None = None, weights_file: Path | None = None,
                         random_weights: bool = False) -> tuple[nn.Module, Preprocessing]:
     """A torchvision model without its head, and the preprocessing its weights expect (see module docstring)."""
     import torchvision.models as models
 
-    chosen = sum([weights is not None, weights_file is not None, random_weights])
-    if chosen != 1:
-        raise WeightsUnavailableError(
-            f"say where {name}'s weights come from, exactly one of: weights='DEFAULT' (torchvision's download, "
-            "needs the internet), weights_file=PATH (a state dict saved locally), or random_weights=True "
-            "(CLI: --weights DEFAULT | --weights-file PATH | --random-weights)")
+    _check_one_source(name, weights, weights_file, random_weights, "torchvision's download, needs the internet")
     enum = _weights_enum(name)
     if weights is not None:
         if weights not in enum.__members__:
@@ -126,6 +139,42 @@ def torchvision_encoder(name: str, weights: str | None = None, weights_file: Pat
     if weights_file is not None:
         model.load_state_dict(_load_state_dict(Path(weights_file)))
     return strip_classifier(model), _preprocessing_of(enum.DEFAULT)
+
+
+def timm_encoder(name: str, weights: str | None = None, weights_file: Path | None = None,
+                 random_weights: bool = False) -> tuple[nn.Module, Preprocessing]:
+    """A timm model without its head, and the preprocessing of timm's data config (see module docstring)."""
+    try:
+        import timm
+    except ImportError as error:
+        raise ImportError("timm is not installed; evaluate-model --timm needs it: pip install 'sslnb[timm]'") from error
+    _check_one_source(name, weights, weights_file, random_weights,
+                      "timm's pretrained weights, from the Hugging Face cache or the internet")
+    if weights is not None and weights != "DEFAULT":
+        raise ValueError(f"timm weights are chosen by the model name's tag (e.g. resnet18.a1_in1k), so --weights "
+                         f"takes only DEFAULT, got {weights!r}")
+    if not timm.list_models(name.split(".")[0]):
+        close = timm.list_models(f"*{name.split('_')[0].split('.')[0]}*")[:8]
+        raise ValueError(f"timm has no model {name!r}" + (f"; similar: {close}" if close else "")
+                         + " (all: timm.list_models())")
+    if weights is not None:
+        try:
+            model = timm.create_model(name, pretrained=True)
+        except Exception as error:  # hub errors, offline mode, missing cache: one message, the ways out
+            raise WeightsUnavailableError(
+                f"could not get timm's pretrained weights of {name} ({type(error).__name__}: {one_line(error)}). "
+                "Allow the download (internet, or a populated Hugging Face cache, $HF_HOME), or save them "
+                "with torch.save(model.state_dict(), 'weights.pth') and pass --weights-file weights.pth") from error
+    else:
+        model = timm.create_model(name, pretrained=False)
+        if weights_file is not None:
+            model.load_state_dict(_load_state_dict(Path(weights_file)))
+    model.reset_classifier(0)  # timm's own way to drop the head: forward now returns pooled features
+    config = timm.data.resolve_model_data_config(model)
+    size = int(config["input_size"][-1])
+    return model, Preprocessing(resize=int(math.floor(size / config.get("crop_pct", 1.0))), crop=size,
+                                mean=tuple(config["mean"]), std=tuple(config["std"]),
+                                channels=int(config["input_size"][0]))
 
 
 def _load_state_dict(path: Path) -> dict:

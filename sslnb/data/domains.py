@@ -55,7 +55,7 @@ class Domain:
 
 def _as_float(images: np.ndarray) -> torch.Tensor:
     """(N, C, H, W) float in [0, 1] from uint8 (N, H, W) or (N, C, H, W)."""
-    x = torch.from_numpy(np.asarray(images)).float() / 255
+    x = torch.from_numpy(np.ascontiguousarray(images)).float() / 255  # a reversed view has negative strides
     return x.unsqueeze(1) if x.ndim == 3 else x
 
 

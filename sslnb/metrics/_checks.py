@@ -5,10 +5,18 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import torch
 
 
 def check_embeddings(Z: np.ndarray, name: str = "Z", min_samples: int = 2) -> np.ndarray:
-    """Return ``Z`` as a float array after checking it is a finite (N, D) matrix with N >= min_samples."""
+    """Return ``Z`` as a float array after checking it is a finite (N, D) matrix with N >= min_samples.
+
+    A torch tensor is checked where it lives (any device) and returned as a floating tensor there; the
+    metrics that accept tensors (:func:`~sslnb.metrics.label_free_metrics`, :func:`second_moments`) keep it
+    on its device.
+    """
+    if isinstance(Z, torch.Tensor):
+        return _check_tensor(Z, name, min_samples)
     Z = np.asarray(Z)
     if Z.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array of shape (n_samples, n_features), got shape {Z.shape}")
@@ -24,6 +32,27 @@ def check_embeddings(Z: np.ndarray, name: str = "Z", min_samples: int = 2) -> np
         rows = np.unique(np.nonzero(bad)[0])
         raise ValueError(
             f"{name} contains NaN or inf in {len(rows)} row(s) (first: {rows[:5].tolist()}); "
+            "the encoder probably diverged: check the training loss, or drop those checkpoints"
+        )
+    return Z
+
+
+def _check_tensor(Z: torch.Tensor, name: str, min_samples: int) -> torch.Tensor:
+    if Z.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D tensor of shape (n_samples, n_features), got shape {tuple(Z.shape)}")
+    if Z.dtype == torch.bool or Z.is_complex():
+        raise ValueError(f"{name} must hold real numbers, got dtype {Z.dtype}")
+    if Z.shape[0] < min_samples:
+        raise ValueError(f"{name} has {Z.shape[0]} sample(s); this metric needs at least {min_samples}")
+    if Z.shape[1] < 1:
+        raise ValueError(f"{name} has no features (shape {tuple(Z.shape)})")
+    Z = Z.detach()
+    Z = Z if Z.is_floating_point() and Z.dtype in (torch.float32, torch.float64) else Z.to(torch.float32)
+    bad_rows = (~torch.isfinite(Z)).any(dim=1)
+    if bool(bad_rows.any()):
+        rows = torch.nonzero(bad_rows).flatten()[:5].tolist()
+        raise ValueError(
+            f"{name} contains NaN or inf in {int(bad_rows.sum())} row(s) (first: {rows}); "
             "the encoder probably diverged: check the training loss, or drop those checkpoints"
         )
     return Z

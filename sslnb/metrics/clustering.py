@@ -88,6 +88,17 @@ def pca_project(Z: np.ndarray | None, dim: int, moments: Moments | None = None) 
     return ((np.asarray(Z, dtype=np.float64) - moments.mean) @ axes).astype(np.float32)
 
 
+def _two_partitions(labels_a: np.ndarray, labels_b: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """Both label arrays, checked: 1-D, of one length, at least 2 samples."""
+    labels_a = np.asarray(labels_a)
+    if labels_a.ndim != 1:
+        raise ValueError(f"labels_a must be 1-D, got shape {labels_a.shape}")
+    labels_b = check_labels(labels_b, len(labels_a), name="labels_b")
+    if len(labels_a) < 2:
+        raise ValueError(f"{metric} needs at least 2 samples")
+    return labels_a, labels_b
+
+
 def clustering_agreement(labels_a: np.ndarray, labels_b: np.ndarray) -> float:
     """Adjusted mutual information between two partitions of the same samples (Vinh et al., JMLR 2010).
 
@@ -98,12 +109,7 @@ def clustering_agreement(labels_a: np.ndarray, labels_b: np.ndarray) -> float:
     relabelling, about 0 means chance agreement. AMI(C1; C2) between two k-means seeds measures how
     stable the cluster structure is; AMI(C1; C_GT) compares with the classes.
     """
-    labels_a = np.asarray(labels_a)
-    if labels_a.ndim != 1:
-        raise ValueError(f"labels_a must be 1-D, got shape {labels_a.shape}")
-    labels_b = check_labels(labels_b, len(labels_a), name="labels_b")
-    if len(labels_a) < 2:
-        raise ValueError("clustering_agreement needs at least 2 samples")
+    labels_a, labels_b = _two_partitions(labels_a, labels_b, "clustering_agreement")
     return float(adjusted_mutual_info_score(labels_a, labels_b, average_method="arithmetic"))
 
 
@@ -119,12 +125,7 @@ def normalized_mutual_information(labels_a: np.ndarray, labels_b: np.ndarray) ->
     1 means identical partitions up to relabelling; two single-cluster partitions score 1 by convention.
     Inputs: two 1-D label arrays of equal length (any hashable labels).
     """
-    labels_a = np.asarray(labels_a)
-    if labels_a.ndim != 1:
-        raise ValueError(f"labels_a must be 1-D, got shape {labels_a.shape}")
-    labels_b = check_labels(labels_b, len(labels_a), name="labels_b")
-    if len(labels_a) < 2:
-        raise ValueError("normalized_mutual_information needs at least 2 samples")
+    labels_a, labels_b = _two_partitions(labels_a, labels_b, "normalized_mutual_information")
     _, codes_a = np.unique(labels_a, return_inverse=True)
     _, codes_b = np.unique(labels_b, return_inverse=True)
     joint = np.zeros((codes_a.max() + 1, codes_b.max() + 1))

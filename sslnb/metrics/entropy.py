@@ -35,6 +35,7 @@ import math
 import warnings
 
 import numpy as np
+import torch
 from scipy.special import digamma, gammaln
 
 from sslnb.metrics._checks import CollapsedEmbeddingsError, check_embeddings, check_positive_int
@@ -88,16 +89,46 @@ def _gaussian_nats(Z: np.ndarray | Moments, ridge: float) -> float:
     return float(0.5 * (d * math.log(2 * math.pi * math.e) + logdet))
 
 
-def _row_chunks(Z: np.ndarray, normalize: bool, chunk_rows: int = CHUNK_ROWS):
-    """Float64 row chunks of Z (L2-normalised if asked): O(chunk x D) memory, never a full copy."""
+def _row_chunks(Z: np.ndarray | torch.Tensor, normalize: bool, chunk_rows: int = CHUNK_ROWS):
+    """Float64 row chunks of Z (L2-normalised if asked): O(chunk x D) memory, never a full copy.
+
+    Tensors stay on their device (the chunks are tensors there); arrays give NumPy chunks.
+    """
     for start in range(0, len(Z), chunk_rows):
-        chunk = np.asarray(Z[start:start + chunk_rows], dtype=np.float64)
+        if isinstance(Z, torch.Tensor):
+            chunk = Z[start:start + chunk_rows].to(torch.float64)
+        else:
+            chunk = np.asarray(Z[start:start + chunk_rows], dtype=np.float64)
         yield l2_normalize(chunk) if normalize else chunk
 
 
-def _binned_nats(Z: np.ndarray, bins: int, normalize: bool = False) -> float:
+def _column_range(Z: np.ndarray | torch.Tensor, normalize: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension minimum and maximum over every row (as float64 NumPy vectors)."""
+    if isinstance(Z, torch.Tensor):
+        lows, highs = zip(*[(chunk.amin(dim=0), chunk.amax(dim=0)) for chunk in _row_chunks(Z, normalize)])
+        return torch.stack(lows).amin(dim=0).cpu().numpy(), torch.stack(highs).amax(dim=0).cpu().numpy()
     low = np.min([chunk.min(axis=0) for chunk in _row_chunks(Z, normalize)], axis=0)
     high = np.max([chunk.max(axis=0) for chunk in _row_chunks(Z, normalize)], axis=0)
+    return low, high
+
+
+def _bin_counts(chunk: np.ndarray | torch.Tensor, varying: np.ndarray, low: np.ndarray, width: np.ndarray,
+                bins: int) -> np.ndarray:
+    """Counts of one chunk's values in each (dimension, bin) cell, flattened to d * bins."""
+    d = int(varying.sum())
+    if isinstance(chunk, torch.Tensor):
+        device = chunk.device
+        low_t, width_t = (torch.as_tensor(v, device=device) for v in (low, width))
+        columns = chunk[:, torch.as_tensor(varying, device=device)]
+        index = ((columns - low_t) / width_t).to(torch.int64).clamp_max_(bins - 1)  # max: last bin
+        offsets = bins * torch.arange(d, device=device)
+        return torch.bincount((index + offsets).ravel(), minlength=d * bins).cpu().numpy()
+    index = np.minimum(((chunk[:, varying] - low) / width).astype(np.int64), bins - 1)  # max: last bin
+    return np.bincount((index + bins * np.arange(d)).ravel(), minlength=d * bins)
+
+
+def _binned_nats(Z: np.ndarray | torch.Tensor, bins: int, normalize: bool = False) -> float:
+    low, high = _column_range(Z, normalize)
     varying = high > low
     if not varying.any():
         raise CollapsedEmbeddingsError(
@@ -112,10 +143,8 @@ def _binned_nats(Z: np.ndarray, bins: int, normalize: bool = False) -> float:
     width = (high - low) / bins
     d = int(varying.sum())
     counts = np.zeros(d * bins, dtype=np.int64)
-    offsets = bins * np.arange(d)
     for chunk in _row_chunks(Z, normalize):
-        index = np.minimum(((chunk[:, varying] - low) / width).astype(np.int64), bins - 1)  # max: last bin
-        counts += np.bincount((index + offsets).ravel(), minlength=d * bins)
+        counts += _bin_counts(chunk, varying, low, width, bins)
     p = counts.reshape(d, bins) / len(Z)
     plug_in = -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=1)
     return float(np.sum(plug_in + np.log(width)))

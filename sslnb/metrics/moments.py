@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import torch
 
 from sslnb.metrics._checks import CollapsedEmbeddingsError, check_embeddings, warn_collapsed
 
@@ -104,9 +105,15 @@ def _without_round_off(eigenvalues: np.ndarray) -> np.ndarray:
     return np.where(eigenvalues > threshold, eigenvalues, 0.0)
 
 
-def second_moments(Z: np.ndarray, chunk_rows: int = CHUNK_ROWS) -> Moments:
-    """Stream over the rows of ``Z`` (N x D, finite) once and return its :class:`Moments`."""
+def second_moments(Z: np.ndarray | torch.Tensor, chunk_rows: int = CHUNK_ROWS) -> Moments:
+    """Stream over the rows of ``Z`` (N x D, finite) once and return its :class:`Moments`.
+
+    A torch tensor is summed on its own device (float64 chunks there, so a 10^6 x 2048 GPU matrix never
+    crosses to the host); only the D x D sums come back, and the spectra are then the same NumPy code.
+    """
     Z = check_embeddings(Z)
+    if isinstance(Z, torch.Tensor):
+        return _tensor_moments(Z, chunk_rows)
     n, d = Z.shape
     gram, unit_gram = np.zeros((d, d)), np.zeros((d, d))
     total, unit_total = np.zeros(d), np.zeros(d)
@@ -121,6 +128,26 @@ def second_moments(Z: np.ndarray, chunk_rows: int = CHUNK_ROWS) -> Moments:
         total += chunk.sum(axis=0)
         unit_total += unit.sum(axis=0)
     return Moments(n, gram, total, unit_gram, unit_total, zero_rows)
+
+
+def _tensor_moments(Z: torch.Tensor, chunk_rows: int) -> Moments:
+    n, d = Z.shape
+    gram = torch.zeros((d, d), dtype=torch.float64, device=Z.device)
+    unit_gram = torch.zeros_like(gram)
+    total = torch.zeros(d, dtype=torch.float64, device=Z.device)
+    unit_total = torch.zeros_like(total)
+    zero_rows = 0
+    for start in range(0, n, chunk_rows):
+        chunk = Z[start:start + chunk_rows].to(torch.float64)
+        norms = chunk.norm(dim=1, keepdim=True)
+        zero_rows += int((norms == 0).sum())
+        unit = chunk / torch.where(norms > 0, norms, torch.ones_like(norms))
+        gram += chunk.T @ chunk
+        unit_gram += unit.T @ unit
+        total += chunk.sum(dim=0)
+        unit_total += unit.sum(dim=0)
+    host = [value.cpu().numpy() for value in (gram, total, unit_gram, unit_total)]
+    return Moments(n, *host, zero_rows)
 
 
 def as_moments(Z: np.ndarray | Moments) -> Moments:

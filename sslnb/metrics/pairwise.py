@@ -10,6 +10,9 @@ so :func:`pairwise_pass` forms each block of P once (float32 matrix products thr
 triangle only, since P is symmetric) and derives both from it. Memory stays O(block x N); nothing N x N
 is ever held. Neighbour distances are recomputed exactly in float64 once the neighbours are chosen, so
 float32 round-off cannot turn exact duplicates into small positive distances.
+
+A torch tensor is processed on its own device (a GPU does the products, the neighbour search and the
+float64 recomputation); a NumPy array runs through torch on the CPU. Both give the same numbers.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def _unit(X: torch.Tensor) -> torch.Tensor:
 
 
 def pairwise_pass(
-    Z: np.ndarray, labels: np.ndarray | None = None, n_neighbors: int = 0, unit_neighbors: bool = True,
+    Z: np.ndarray | torch.Tensor, labels: np.ndarray | None = None, n_neighbors: int = 0, unit_neighbors: bool = True,
     block_rows: int = BLOCK_ROWS,
 ) -> PairwiseStats:
     """Cluster distance sums (if ``labels``) and the ``n_neighbors`` nearest-neighbour distances of ``Z``.
@@ -49,19 +52,22 @@ def pairwise_pass(
         unit_neighbors: neighbours of the L2-normalised rows (True) or of the raw rows (False).
     """
     scale = float32_safe_scale(Z)  # exact power of two: float32 squares must not overflow
-    X = torch.from_numpy(np.ascontiguousarray(Z if scale == 1.0 else np.asarray(Z) * scale, dtype=np.float32))
-    n = X.shape[0]
+    if isinstance(Z, torch.Tensor):
+        X = (Z if scale == 1.0 else Z * scale).to(torch.float32).contiguous()
+    else:
+        X = torch.from_numpy(np.ascontiguousarray(Z if scale == 1.0 else np.asarray(Z) * scale, dtype=np.float32))
+    n, device = X.shape[0], X.device
     squared = (X * X).sum(dim=1)
     norms = squared.sqrt().clamp_min(torch.finfo(torch.float32).tiny)
     onehot = sizes = codes = sums = None
     if labels is not None:
         classes, codes = np.unique(labels, return_inverse=True)
-        onehot = torch.nn.functional.one_hot(torch.from_numpy(codes), len(classes)).to(torch.float32)
-        sizes = onehot.sum(dim=0).numpy().astype(np.int64)
-        sums = torch.zeros(n, len(classes), dtype=torch.float64)
+        onehot = torch.nn.functional.one_hot(torch.from_numpy(codes), len(classes)).to(device, torch.float32)
+        sizes = np.bincount(codes, minlength=len(classes)).astype(np.int64)
+        sums = torch.zeros(n, len(classes), dtype=torch.float64, device=device)
     k = n_neighbors
-    best = torch.full((n, k), float("inf")) if k else None
-    best_index = torch.zeros((n, k), dtype=torch.long) if k else None
+    best = torch.full((n, k), float("inf"), device=device) if k else None
+    best_index = torch.zeros((n, k), dtype=torch.long, device=device) if k else None
 
     def merge(rows: slice, candidates: torch.Tensor, offset: int) -> None:
         # keep the k smallest of (current best, this block's k smallest) for each row
@@ -96,7 +102,9 @@ def pairwise_pass(
                 if not diagonal:
                     merge(rows_j, near.T, i0)
     neighbor_distances = None
-    if k:
+    if k and isinstance(Z, torch.Tensor):
+        neighbor_distances = _exact_tensor_distances(Z, best_index, unit_neighbors)
+    elif k:
         exact = np.asarray(Z, dtype=np.float64)
         if unit_neighbors:
             exact = exact / np.maximum(np.linalg.norm(exact, axis=1, keepdims=True), np.finfo(float).tiny)
@@ -105,8 +113,17 @@ def pairwise_pass(
         columns = [np.linalg.norm(exact - exact[index[:, j]], axis=1) for j in range(k)]
         neighbor_distances = np.sort(np.stack(columns, axis=1), axis=1)
     return PairwiseStats(
-        None if sums is None else sums.numpy() / scale, sizes, codes, neighbor_distances,
+        None if sums is None else sums.cpu().numpy() / scale, sizes, codes, neighbor_distances,
     )
+
+
+def _exact_tensor_distances(Z: torch.Tensor, index: torch.Tensor, unit: bool) -> np.ndarray:
+    """Float64 distances from each row to its chosen neighbours, computed on the tensor's device."""
+    exact = Z.to(torch.float64)
+    if unit:
+        exact = exact / exact.norm(dim=1, keepdim=True).clamp_min(np.finfo(float).tiny)
+    columns = [(exact - exact[index[:, j]]).norm(dim=1) for j in range(index.shape[1])]
+    return torch.stack(columns, dim=1).sort(dim=1).values.cpu().numpy()
 
 
 def silhouette_from_sums(stats: PairwiseStats) -> float:

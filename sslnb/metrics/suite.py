@@ -11,6 +11,13 @@ The cost is dominated by three shared computations, each done once per matrix:
 The intrinsic dimensions add an exact 2-nearest-neighbour search of the sample (TwoNN) and spanning
 trees of at most ``mst_points`` of its rows (MST dimension).
 
+**Torch tensors on any device.** Give ``Z`` as a tensor and the O(N D^2) moment pass, the binned entropy's
+histograms and the O(sample^2 D) pairwise pass (silhouette sums, kNN search, float64 neighbour distances)
+run where the tensor lives, so 10^6 x 2048 embeddings on a GPU never cross to the host. What comes back
+is small: the D x D sums (whose eigen-decompositions run in NumPy, float64) and the sample of at most
+``sample_size`` rows for k-means, the intrinsic dimensions and cluster learnability (scikit-learn and
+SciPy, on the CPU). On a CPU tensor the numbers equal the NumPy path's (tests/metrics/test_suite_torch.py).
+
 Metrics that are undefined for collapsed embeddings, or for embeddings of too few dimensions (alpha-ReQ
 needs 3 or more eigenvalues past its first rank), become NaN with a logged warning, so a collapsed checkpoint still gets a row; bad input (NaN, wrong shapes) still raises.
 """
@@ -24,9 +31,11 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
 import numpy as np
+import torch
 
 from sslnb.columns import SUITE
 from sslnb.metrics._checks import CollapsedEmbeddingsError, UndefinedMetricError, check_embeddings, check_positive_int
+from sslnb.metrics._utils import as_numpy
 from sslnb.metrics.alignment_uniformity import alignment, uniformity_of_views
 from sslnb.metrics.alpha_req import alpha_req
 from sslnb.metrics.cluster_learnability import cluster_learnability
@@ -98,12 +107,14 @@ def _attempt(result: SuiteResult, names: tuple[str, ...], compute: Callable[[], 
 
 
 def label_free_metrics(
-    Z: np.ndarray, options: SuiteOptions = SuiteOptions(), views: np.ndarray | None = None,
+    Z: np.ndarray | torch.Tensor, options: SuiteOptions = SuiteOptions(),
+    views: np.ndarray | torch.Tensor | None = None,
 ) -> SuiteResult:
     """All label-free metrics of ``Z`` (N x D), plus the view-based ones if ``views`` is given.
 
     Args:
-        Z: (N, D) finite embeddings of the evaluation set.
+        Z: (N, D) finite embeddings of the evaluation set: a NumPy array, or a torch tensor on any
+            device (the heavy parts then run on that device; see the module docstring).
         views: optional (V, q, D) embeddings of q >= 2 augmentations of the first V rows of Z: alignment
             and uniformity use views 0 and 1; LiDAR uses each row of Z with its q views as a class.
     """
@@ -111,7 +122,8 @@ def label_free_metrics(
     k = check_positive_int(options.k, "k")
     moments = second_moments(Z)
     sample = seeded_sample(len(Z), options.sample_size, options.seed)
-    Zs = Z if sample is None else Z[sample]
+    on_device = Z if sample is None else _rows(Z, sample)  # the sample, where Z lives
+    Zs = as_numpy(on_device)  # k-means, intrinsic dimensions, learnability: scikit-learn on the host
     if k > len(Zs):
         raise ValueError(f"k={k} clusters is more than the {len(Zs)} samples; lower k or embed more samples")
     with warnings.catch_warnings():
@@ -119,7 +131,7 @@ def label_free_metrics(
         c1 = kmeans(Zs, k, seed=options.seed)
         c2 = kmeans(Zs, k, seed=options.seed + 1)
     result = SuiteResult({}, c1, sample)
-    _embedding_only(result, Z, Zs, moments, c1, c2, options)
+    _embedding_only(result, Z, Zs, on_device, moments, c1, c2, options)
     if views is not None:
         _with_views(result, Z, views)
     if result.notes:  # one line for all of them
@@ -127,13 +139,18 @@ def label_free_metrics(
     return result
 
 
-def _embedding_only(result: SuiteResult, Z: np.ndarray, Zs: np.ndarray, moments: Moments,
-                    c1: np.ndarray, c2: np.ndarray, options: SuiteOptions) -> None:
+def _rows(Z: np.ndarray | torch.Tensor, rows: np.ndarray) -> np.ndarray | torch.Tensor:
+    return Z[torch.from_numpy(rows).to(Z.device)] if isinstance(Z, torch.Tensor) else Z[rows]
+
+
+def _embedding_only(result: SuiteResult, Z: np.ndarray | torch.Tensor, Zs: np.ndarray,
+                    Zs_on_device: np.ndarray | torch.Tensor, moments: Moments, c1: np.ndarray, c2: np.ndarray,
+                    options: SuiteOptions) -> None:
     k_nn = check_positive_int(options.entropy_neighbors, "entropy_neighbors")
     if k_nn >= len(Zs):
         raise ValueError(f"the kNN entropy needs entropy_neighbors < N, got {k_nn} with N={len(Zs)} samples")
     several_clusters = len(np.unique(c1)) > 1
-    stats = pairwise_pass(Zs, labels=c1 if several_clusters else None, n_neighbors=k_nn,
+    stats = pairwise_pass(Zs_on_device, labels=c1 if several_clusters else None, n_neighbors=k_nn,
                           unit_neighbors=options.entropy_normalize)
 
     def require_clusters() -> None:
@@ -177,13 +194,13 @@ def _embedding_only(result: SuiteResult, Z: np.ndarray, Zs: np.ndarray, moments:
              lambda: cluster_learnability(Zs, c1, options.learnability_neighbors, seed=options.seed))
 
 
-def _with_views(result: SuiteResult, Z: np.ndarray, views: np.ndarray) -> None:
-    views = np.asarray(views)
+def _with_views(result: SuiteResult, Z: np.ndarray | torch.Tensor, views: np.ndarray | torch.Tensor) -> None:
+    views = as_numpy(views)  # (V, q, D) with V in the hundreds: host-sized
     if views.ndim != 3 or views.shape[1] < 2 or views.shape[2] != Z.shape[1] or views.shape[0] > len(Z):
         raise ValueError(
             f"views must have shape (V, q, D) with q >= 2, V <= {len(Z)} and D = {Z.shape[1]}, got {views.shape}"
         )
     _attempt(result, ("alignment",), lambda: alignment(views[:, 0], views[:, 1]))
     _attempt(result, ("uniformity",), lambda: uniformity_of_views(views[:, 0], views[:, 1]))
-    classes = np.concatenate([Z[:len(views), None, :], views], axis=1)  # clean sample + its q views
+    classes = np.concatenate([as_numpy(Z[:len(views)])[:, None, :], views], axis=1)  # clean sample + its q views
     _attempt(result, ("lidar",), lambda: lidar(classes))

@@ -1,0 +1,112 @@
+"""Label-free metrics in a Hugging Face ``Trainer`` run: :class:`HFMonitor`, a ``transformers.TrainerCallback``.
+
+::
+
+    from sslnb.integrations import HFMonitor, vit_mae_encoder
+
+    trainer = Trainer(model=model, args=args, train_dataset=train_set)
+    HFMonitor(eval_images, encoder=vit_mae_encoder, every_n_steps=100, k=10).attach(trainer)
+    trainer.train()
+
+Every ``every_n_steps`` optimizer steps (and at the end of every ``every_n_epochs``-th epoch, if given) it
+embeds a fixed, seeded sample of the evaluation images with the model's encoder and adds every label-free
+metric, as ``label_free/<metric>``, to the Trainer's next log: the reporting callbacks of ``report_to``
+(TensorBoard, MLflow, W&B, ...) and ``trainer.state.log_history`` receive them with the loss.
+``attach(trainer)`` puts the monitor first among the Trainer's callbacks, so that the reporters see the
+metrics in the same log call; passed as ``Trainer(callbacks=[monitor])`` instead, it comes after them and
+only ``log_history`` and the monitor's own ``log_path``/``writers`` get the metrics. Only the main process
+(``state.is_world_process_zero``) computes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import torch
+from torch import nn
+
+from sslnb.integrations._common import EncoderSpec, build_monitor, check_schedule, logged_names, require, resolve_encoder
+
+transformers = require("transformers", "hf")
+
+
+def vit_mae_encoder(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The encoder of a ``ViTMAEForPreTraining`` (or ``ViTMAEModel``) for monitoring: every patch, mean-pooled.
+
+    In pretraining ViT-MAE drops ``mask_ratio`` of the patches at random, also in eval mode. The monitor
+    wants the whole image and no draws from torch's global generator, so the encoder runs with
+    ``mask_ratio`` 0 and a fixed (identity) patch order, then averages the patch tokens (the CLS token
+    left out), as MAE's linear probe does.
+    """
+    vit = getattr(model, "vit", model)
+
+    def encode(pixel_values: torch.Tensor) -> torch.Tensor:
+        patches = vit.embeddings.patch_embeddings.num_patches
+        noise = torch.arange(patches, dtype=torch.float32, device=pixel_values.device).expand(len(pixel_values), -1)
+        ratio, vit.config.mask_ratio = vit.config.mask_ratio, 0.0
+        try:
+            hidden = vit(pixel_values=pixel_values, noise=noise).last_hidden_state
+        finally:
+            vit.config.mask_ratio = ratio
+        return hidden[:, 1:].mean(dim=1)
+
+    return encode
+
+
+class HFMonitor(transformers.TrainerCallback):
+    """Adds the label-free metrics of the model's encoder to the Hugging Face Trainer's logs.
+
+    Args:
+        data: evaluation images, as :class:`~sslnb.monitor.LabelFreeMonitor` takes them; already in the
+            model's input format (e.g. normalised ``pixel_values``); labels are never used.
+        encoder: the attribute of the model that embeds images, or a callable ``model -> encoder`` such as
+            :func:`vit_mae_encoder`.
+        every_n_steps: compute after every n-th optimizer step (None: not by steps).
+        every_n_epochs: compute at the end of every n-th epoch (None, the default: not by epochs).
+        **options: :class:`~sslnb.monitor.LabelFreeMonitor`'s keyword arguments (``sample_size``, ``k``,
+            ``seed``, ``log_path``, ``writers``, ...).
+    """
+
+    def __init__(self, data: torch.Tensor | np.ndarray | Iterable, encoder: EncoderSpec = "vit",
+                 every_n_steps: int | None = 100, every_n_epochs: int | None = None, **options: Any) -> None:
+        check_schedule(every_n_epochs, every_n_steps)
+        self.monitor = build_monitor(data, options)
+        self.encoder, self.every_n_steps, self.every_n_epochs = encoder, every_n_steps, every_n_epochs
+        self._pending: dict[str, float] = {}
+
+    @property
+    def records(self) -> list[dict[str, float]]:
+        return self.monitor.records
+
+    def attach(self, trainer: "transformers.Trainer") -> "HFMonitor":
+        """Put this monitor first among ``trainer``'s callbacks (see the module docstring); returns self."""
+        handler = trainer.callback_handler
+        handler.callbacks = [self] + [callback for callback in handler.callbacks if callback is not self]
+        return self
+
+    def _compute(self, state: Any, control: Any, model: nn.Module) -> Any:
+        if state.is_world_process_zero:
+            record = self.monitor.compute(resolve_encoder(model, self.encoder), step=state.global_step)
+            self._pending = logged_names(record)
+            control.should_log = True  # the Trainer logs at this step, and on_log adds the metrics
+        return control
+
+    def on_step_end(self, args: Any, state: Any, control: Any, model: nn.Module = None, **kwargs: Any) -> Any:
+        if self.every_n_steps and state.global_step % self.every_n_steps == 0:
+            return self._compute(state, control, model)
+        return control
+
+    def on_epoch_end(self, args: Any, state: Any, control: Any, model: nn.Module = None, **kwargs: Any) -> Any:
+        epoch = round(state.epoch or 0)
+        if self.every_n_epochs and epoch % self.every_n_epochs == 0 and not self._pending:
+            return self._compute(state, control, model)
+        return control
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any) -> None:
+        if not self._pending or logs is None:
+            return
+        logs.update(self._pending)  # the same dict reaches every later callback (the reporters)
+        if state.log_history and state.log_history[-1].get("step") == state.global_step:
+            state.log_history[-1].update(self._pending)  # the Trainer appended its copy before on_log
+        self._pending = {}

@@ -1,0 +1,69 @@
+"""Label-free metrics in a PyTorch Lightning fit: :class:`LightningMonitor`, a ``lightning.pytorch.Callback``.
+
+::
+
+    from sslnb.integrations import LightningMonitor
+
+    monitor = LightningMonitor(eval_images, encoder="backbone", every_n_epochs=1, k=10, sample_size=2000)
+    lightning.Trainer(max_epochs=100, callbacks=[monitor], logger=CSVLogger("logs")).fit(module, loader)
+
+Every ``every_n_epochs`` epochs (or ``every_n_steps`` optimizer steps) it embeds a fixed, seeded sample of
+the evaluation images with the module's encoder and logs every label-free metric through
+``pl_module.log`` as ``label_free/<metric>``, so every Lightning logger (CSV, TensorBoard, MLflow, W&B)
+receives them. Under DDP rank 0 computes and logs (``rank_zero_only``); the other ranks go on training.
+The metrics are :class:`sslnb.monitor.LabelFreeMonitor`'s, with its options.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+import torch
+
+from sslnb.integrations._common import EncoderSpec, build_monitor, check_schedule, logged_names, require, resolve_encoder
+
+pl = require("lightning.pytorch", "lightning")
+
+
+class LightningMonitor(pl.Callback):
+    """Logs the label-free metrics of ``pl_module``'s encoder on held evaluation images.
+
+    Args:
+        data: evaluation images, as :class:`~sslnb.monitor.LabelFreeMonitor` takes them (a tensor or array
+            (N, C, H, W) / (N, H, W) uint8, or a DataLoader); labels are never used.
+        encoder: the attribute of the LightningModule that embeds images (``"backbone"``), or a callable
+            ``module -> encoder`` (e.g. ``lambda m: m.model.encoder``).
+        every_n_epochs: compute at the end of every n-th training epoch (None: not by epochs).
+        every_n_steps: compute after every n-th optimizer step (None: not by steps).
+        **options: :class:`~sslnb.monitor.LabelFreeMonitor`'s keyword arguments (``sample_size``, ``k``,
+            ``seed``, ``log_path``, ``augment``, ``writers``, ...).
+    """
+
+    def __init__(self, data: torch.Tensor | np.ndarray | Iterable, encoder: EncoderSpec = "backbone",
+                 every_n_epochs: int | None = 1, every_n_steps: int | None = None, **options: Any) -> None:
+        check_schedule(every_n_epochs, every_n_steps)
+        self.monitor = build_monitor(data, options)
+        self.encoder, self.every_n_epochs, self.every_n_steps = encoder, every_n_epochs, every_n_steps
+
+    @property
+    def records(self) -> list[dict[str, float]]:
+        """Every record computed so far (rank 0), with its ``step``."""
+        return self.monitor.records
+
+    def _log(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule", on_step: bool) -> None:
+        if not trainer.is_global_zero:
+            return  # rank 0 computes; logging with rank_zero_only needs no collective call
+        record = self.monitor.compute(resolve_encoder(pl_module, self.encoder), step=trainer.global_step)
+        pl_module.log_dict(logged_names(record), on_step=on_step, on_epoch=not on_step, rank_zero_only=True,
+                           batch_size=1)
+
+    def on_train_epoch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
+        if self.every_n_epochs and (trainer.current_epoch + 1) % self.every_n_epochs == 0:
+            self._log(trainer, pl_module, on_step=False)
+
+    def on_train_batch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule", outputs: Any,
+                           batch: Any, batch_idx: int) -> None:
+        # global_step counts optimizer steps and has already advanced for this batch
+        if self.every_n_steps and trainer.global_step % self.every_n_steps == 0 and trainer.global_step > 0:
+            self._log(trainer, pl_module, on_step=True)

@@ -1,0 +1,149 @@
+"""Every integration example of the README, run as written, and what each one must leave behind.
+
+Each example runs in a fresh folder, in its own Python process, after a preamble that binds
+``train_images`` and ``eval_images`` to uint8 Fashion-MNIST tensors (N, 28, 28): Debian's package when it
+is installed, the tests' look-alikes otherwise. The fits are real: two epochs on the CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import tiny_params
+from sslnb.columns import SUITE
+from sslnb.config import params_from_dict
+from sslnb.data import prepare
+from sslnb.paths import ProjectPaths
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+EXAMPLE = re.compile(r"<!-- example: (\w+) -->\s*```(python|bash)\n(.*?)```", re.S)
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+# NaN by design in the examples: the view metrics need augment=, silhouette_pca needs silhouette_pca_dim
+NOT_ASKED = ("alignment", "uniformity", "lidar", "silhouette_pca")
+NEEDS = {"lightning": "lightning", "huggingface": "transformers", "writers": "mlflow", "timm": "timm"}
+
+
+def examples() -> dict[str, tuple[str, str]]:
+    return {name: (language, code) for name, language, code in EXAMPLE.findall(README.read_text())}
+
+
+PREAMBLE = """\
+import sys, numpy as np, torch
+sys.path.insert(0, {tests!r})
+from sslnb.data.fashion_mnist import load_fashion_mnist
+try:
+    _splits = load_fashion_mnist(None, {debian!r}, download=False, download_root=".")
+    _train, _test = _splits.train_images, _splits.test_images
+except Exception:
+    from fakedata import fake_images
+    _rng = np.random.default_rng(0)
+    _train, _test = fake_images(1024, _rng)[0], fake_images(500, _rng)[0]
+train_images = torch.from_numpy(np.ascontiguousarray(_train[:1024]))
+eval_images = torch.from_numpy(np.ascontiguousarray(_test[:500]))
+"""
+
+
+def run_example(name: str, folder: Path) -> subprocess.CompletedProcess:
+    language, code = examples()[name]
+    env = dict(os.environ, MLFLOW_TRACKING_URI=f"file:{folder / 'mlruns'}", MLFLOW_ALLOW_FILE_STORE="true",
+               PYTHONWARNINGS="ignore", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    if language == "bash":
+        command = ["bash", "-euo", "pipefail", "-c", code]
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    else:
+        script = folder / "example.py"
+        script.write_text(PREAMBLE.format(tests=str(Path(__file__).parent), debian=str(FASHION)) + code)
+        command = [sys.executable, str(script)]
+    result = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"README example {name!r} failed:\n{result.stderr[-3000:]}"
+    return result
+
+
+def label_free_columns(frame: pd.DataFrame) -> list[str]:
+    return [f"label_free/{metric}" for metric in SUITE if metric not in NOT_ASKED
+            and f"label_free/{metric}" in frame]
+
+
+def test_every_integration_has_an_example():
+    assert set(examples()) == {"lightning", "huggingface", "writers", "gpu", "timm"}
+
+
+@pytest.mark.parametrize("name", ["lightning"])
+def test_lightning_example_logs_every_metric_to_the_csv_logger(name, tmp_path):
+    pytest.importorskip(NEEDS[name])
+    run_example(name, tmp_path)
+    log = pd.read_csv(tmp_path / "logs" / "lightning_logs" / "version_0" / "metrics.csv")
+    epochs = log.dropna(subset=["label_free/rankme"])
+    assert len(epochs) == 2  # every_n_epochs=1, two epochs
+    columns = label_free_columns(log)
+    assert {"label_free/rankme", "label_free/silhouette", "label_free/entropy_kl_bits", "label_free/ami_c1_c2",
+            "label_free/embedding_std", "label_free/twonn_dimension"} <= set(columns)
+    assert epochs[columns].notna().all(axis=None) and (epochs["label_free/rankme"] > 1).all()
+    assert epochs["epoch"].tolist() == [0, 1] and log["train_loss"].notna().any()
+
+
+def test_huggingface_example_puts_the_metrics_in_the_trainers_logs(tmp_path):
+    pytest.importorskip(NEEDS["huggingface"])
+    pytest.importorskip("tensorboard")
+    run_example("huggingface", tmp_path)
+    own = pd.read_csv(tmp_path / "hf_run" / "label_free.csv")
+    steps = 2 * int(np.ceil(1024 / 64))  # two epochs of 16 steps
+    assert own.step.tolist() == list(range(4, steps + 1, 4))
+    assert own[["rankme", "silhouette", "entropy_kl_bits"]].notna().all(axis=None)
+    scalars = read_tensorboard(next((tmp_path / "hf_run" / "runs").rglob("events.out.tfevents.*")).parent)
+    # the reporter (report_to tensorboard) saw the metrics in the same log call as the loss
+    assert [step for step, _ in scalars["train/label_free/rankme"]] == own.step.tolist()
+    np.testing.assert_allclose([value for _, value in scalars["train/label_free/rankme"]], own.rankme, rtol=1e-6)
+    assert "train/loss" in scalars
+
+
+def test_writers_example_reads_back_from_tensorboard_and_mlflow(tmp_path, monkeypatch):
+    pytest.importorskip(NEEDS["writers"])
+    pytest.importorskip("tensorboard")
+    run_example("writers", tmp_path)
+    scalars = read_tensorboard(tmp_path / "runs" / "simclr")
+    assert [step for step, _ in scalars["label_free/rankme"]] == [0, 5, 10]
+    assert {"label_free/silhouette", "label_free/entropy_kl_bits", "label_free/monitor_seconds"} <= set(scalars)
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # the example's store: a folder (no server here)
+    client = mlflow.tracking.MlflowClient(tracking_uri=f"file:{tmp_path / 'mlruns'}")
+    (run,) = client.search_runs(experiment_ids=["0"])
+    history = client.get_metric_history(run.info.run_id, "label_free/rankme")
+    assert [m.step for m in history] == [0, 5, 10]
+    np.testing.assert_allclose([m.value for m in history], [v for _, v in scalars["label_free/rankme"]], rtol=1e-6)
+
+
+def test_gpu_example_runs_on_whatever_device_there_is(tmp_path):
+    result = run_example("gpu", tmp_path)
+    values = eval(result.stdout.strip().splitlines()[-1])  # the dict the example prints
+    assert set(values) == {"rankme", "silhouette"} and values["rankme"] > 1
+
+
+def test_timm_example_writes_a_metrics_table(tmp_path, fake_fashion_dir):
+    pytest.importorskip(NEEDS["timm"])
+    raw = tiny_params(fake_fashion_dir)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
+    prepare(params_from_dict(raw), ProjectPaths(tmp_path))
+    run_example("timm", tmp_path)
+    table = pd.read_csv(tmp_path / "resnet18_random.csv")
+    assert table.method.tolist() == ["resnet18"] and table.dim.iloc[0] == 512 and table.rankme.notna().all()
+
+
+def read_tensorboard(folder: Path) -> dict[str, list[tuple[int, float]]]:
+    """Every scalar of the event files in ``folder``, read with TensorBoard's own reader."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(str(folder), size_guidance={"scalars": 0})
+    accumulator.Reload()
+    return {tag: [(event.step, event.value) for event in accumulator.Scalars(tag)]
+            for tag in accumulator.Tags()["scalars"]}
