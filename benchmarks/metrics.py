@@ -8,9 +8,12 @@ clustered float32 embeddings. Writes JSON with:
 - ``shared_vs_standalone``: at 10k x 512, the suite against calling each metric function on its own,
   measured side by side in this run (the ratio is what holds on a noisy shared machine);
 - ``peak_memory``: peak resident memory of a fresh process that builds 100k x 2048 float32 embeddings
-  (800 MB of them) and computes the suite on them.
+  (800 MB of them) and computes the suite on them;
+- ``torch_vs_numpy``: the suite on a torch tensor against the same embeddings as a NumPy array, side by
+  side in this run (alternating, best of ``--repeats``), with the largest relative difference of any
+  metric; on every CUDA device present also the GPU time (synchronised) for the same matrices.
 
-    python benchmarks/metrics.py [--out benchmarks/results/metrics.json] [--threads 2]
+    python benchmarks/metrics.py [--out benchmarks/results/metrics.json] [--threads 2] [--only torch]
 """
 
 from __future__ import annotations
@@ -74,16 +77,57 @@ def peak_memory_child(n: int, d: int) -> None:
     print(json.dumps({"n": n, "d": d, "seconds": seconds, "peak_rss_gb": peak_kb / 1024**2}))
 
 
+def torch_vs_numpy(repeats: int) -> list[dict]:
+    """Seconds of the suite on NumPy arrays and on torch tensors (CPU, and CUDA where present), side by side."""
+    options, rows = SuiteOptions(k=10), []
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for n, d in ((10_000, 512), (100_000, 512), (100_000, 2048)):
+        Z = clustered_embeddings(n, d)
+        tensors = {device: torch.from_numpy(Z).to(device) for device in devices}
+        label_free_metrics(Z[:2000], options), label_free_metrics(tensors["cpu"][:2000], options)  # warm-up
+        times: dict[str, list[float]] = {"numpy": [], **{f"torch_{device}": [] for device in devices}}
+        values = {}
+        for _ in range(repeats if n <= 10_000 else 1):  # alternate, so load on the machine hits both alike
+            for name in times:
+                Z_in = Z if name == "numpy" else tensors[name.removeprefix("torch_")]
+                if name == "torch_cuda":
+                    torch.cuda.synchronize()
+                start = time.perf_counter()
+                values[name] = label_free_metrics(Z_in, options).values
+                if name == "torch_cuda":
+                    torch.cuda.synchronize()
+                times[name].append(time.perf_counter() - start)
+        worst = max(abs(values["torch_cpu"][m] - v) / max(abs(v), 1e-12)
+                    for m, v in values["numpy"].items() if np.isfinite(v))
+        row = {"n": n, "d": d, **{f"{name}_seconds": round(min(t), 3) for name, t in times.items()},
+               "torch_cpu_over_numpy": round(min(times["torch_cpu"]) / min(times["numpy"]), 3),
+               "max_relative_difference_cpu": float(f"{worst:.2e}")}
+        if "torch_cuda" in times:
+            row["numpy_over_cuda"] = round(min(times["numpy"]) / min(times["torch_cuda"]), 2)
+            row["device"] = torch.cuda.get_device_name()
+        rows.append(row)
+        print(f"{n} x {d}: " + ", ".join(f"{k} {v}" for k, v in row.items() if k not in ("n", "d")), flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/metrics.json"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--child", nargs=2, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=["torch"],
+                        help="torch: only the torch-versus-NumPy comparison, merged into the existing --out file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.child:
         peak_memory_child(*args.child)
+        return
+    if args.only == "torch":
+        result = json.loads(args.out.read_text()) if args.out.is_file() else {}
+        result["torch_vs_numpy"] = torch_vs_numpy(args.repeats)
+        save_json(result, args.out)
+        print(f"wrote {args.out}")
         return
     options = SuiteOptions(k=10)
     curve = []
@@ -109,6 +153,7 @@ def main() -> None:
         "shared_vs_standalone": {"n": 10_000, "d": 512, "shared_seconds": round(shared, 3),
                                  "standalone_seconds": round(alone, 3), "speedup": round(alone / shared, 2)},
         "peak_memory": {**memory, "seconds": round(memory["seconds"], 2), "peak_rss_gb": round(memory["peak_rss_gb"], 3)},
+        "torch_vs_numpy": torch_vs_numpy(args.repeats),
         "threads": args.threads,
         "machine": {"processor": platform.processor() or platform.machine(), "python": platform.python_version(),
                     "torch": torch.__version__},

@@ -26,8 +26,11 @@ stages, in pipeline order (dvc repro runs them for you):
   python -m sslnb notebook notebooks/progression.ipynb reports/notebooks/progression_simclr.ipynb -p method simclr
   python -m sslnb report                   reports/index.html: links every rendered notebook, embeds the figures
 
-any encoder: a torchvision model by name, a state-dict file or TorchScript (see `sslnb evaluate-model --help`):
+any encoder: a torchvision or timm model by name, a state-dict file or TorchScript (`sslnb evaluate-model --help`):
   python -m sslnb evaluate-model --torchvision resnet18 --weights DEFAULT --out resnet18.csv
+  python -m sslnb evaluate-model --timm resnet18 --random-weights --image-size 32
+
+inside your own training code (Lightning, Hugging Face, TensorBoard, MLflow): see sslnb.integrations
 
 sweeps (params.yaml's 'sweeps': seeds, hyper, long, architectures; `make sweeps` runs them all):
   python -m sslnb sweep-plan                      write sweeps/NAME/dvc.yaml from params.yaml

@@ -65,6 +65,9 @@ def read_embedding_file(path: Path, label_column: str | None = None) -> tuple[di
     if suffix == ".parquet":
         try:
             frame = pd.read_parquet(path)
+        except ImportError as error:  # the light install has no Parquet engine
+            raise ValueError(f"{path}: reading .parquet needs pyarrow, which the light install leaves out: "
+                             "pip install pyarrow (or 'sslnb[pipeline]'), or save the embeddings with np.save") from error
         except Exception as error:  # pyarrow raises its own error types for damaged files
             raise ValueError(f"{path} is truncated, corrupt or not a Parquet file ({type(error).__name__}); "
                              f"{FIX}") from error

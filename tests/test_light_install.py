@@ -89,6 +89,10 @@ def test_light_install_evaluates_npy_files(light_venv, tmp_path):
     table = pd.read_csv(tmp_path / "m.csv")
     assert table.epoch.tolist() == [1, 2] and table[["rankme", "silhouette", "entropy_kl_bits"]].notna().all(axis=None)
     assert table.silhouette.iloc[1] > table.silhouette.iloc[0]  # the clusters drawn further apart
+    pd.DataFrame(np.load(tmp_path / "epoch_1.npy")).add_prefix("f").to_parquet(tmp_path / "epoch_3.parquet")
+    result = subprocess.run([str(light_venv / "bin" / "sslnb"), "evaluate", "epoch_3.parquet", "--k", "5"],
+                            cwd=tmp_path, env=light_env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "pip install pyarrow" in result.stderr.strip().splitlines()[-1]
 
 
 def test_a_missing_integration_names_its_extra(light_venv, tmp_path):

@@ -10,7 +10,9 @@
 Every ``every_n_epochs`` epochs (or ``every_n_steps`` optimizer steps) it embeds a fixed, seeded sample of
 the evaluation images with the module's encoder and logs every label-free metric through
 ``pl_module.log`` as ``label_free/<metric>``, so every Lightning logger (CSV, TensorBoard, MLflow, W&B)
-receives them. Under DDP rank 0 computes and logs (``rank_zero_only``); the other ranks go on training.
+receives them (on the epoch schedule also ``trainer.callback_metrics``, so ``ModelCheckpoint`` and
+``EarlyStopping`` can watch them; step-scheduled records go to ``trainer.loggers`` directly, as Lightning's
+own monitors log). Under DDP rank 0 computes and logs; the other ranks go on training.
 The metrics are :class:`sslnb.monitor.LabelFreeMonitor`'s, with its options.
 """
 
@@ -51,19 +53,27 @@ class LightningMonitor(pl.Callback):
         """Every record computed so far (rank 0), with its ``step``."""
         return self.monitor.records
 
-    def _log(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule", on_step: bool) -> None:
-        if not trainer.is_global_zero:
-            return  # rank 0 computes; logging with rank_zero_only needs no collective call
+    def _compute(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> dict[str, float]:
         record = self.monitor.compute(resolve_encoder(pl_module, self.encoder), step=trainer.global_step)
-        pl_module.log_dict(logged_names(record), on_step=on_step, on_epoch=not on_step, rank_zero_only=True,
-                           batch_size=1)
+        return logged_names(record)
 
     def on_train_epoch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
-        if self.every_n_epochs and (trainer.current_epoch + 1) % self.every_n_epochs == 0:
-            self._log(trainer, pl_module, on_step=False)
+        if not self.every_n_epochs or (trainer.current_epoch + 1) % self.every_n_epochs:
+            return
+        if trainer.is_global_zero:  # rank 0 computes; rank_zero_only logging needs no collective call
+            # through pl_module.log: every logger, and trainer.callback_metrics for ModelCheckpoint/EarlyStopping
+            pl_module.log_dict(self._compute(trainer, pl_module), on_step=False, on_epoch=True,
+                               rank_zero_only=True, batch_size=1)
 
     def on_train_batch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule", outputs: Any,
                            batch: Any, batch_idx: int) -> None:
         # global_step counts optimizer steps and has already advanced for this batch
-        if self.every_n_steps and trainer.global_step % self.every_n_steps == 0 and trainer.global_step > 0:
-            self._log(trainer, pl_module, on_step=True)
+        step = trainer.global_step
+        if not self.every_n_steps or step == 0 or step % self.every_n_steps or not trainer.is_global_zero:
+            return
+        # A step value logged through pl_module.log here stays in Lightning's step results and is logged again
+        # at every later step, so step-scheduled records go to the loggers directly, as Lightning's own
+        # LearningRateMonitor and DeviceStatsMonitor do, at the step the loggers use.
+        names = self._compute(trainer, pl_module)
+        for logger in trainer.loggers:
+            logger.log_metrics(names, step=trainer.fit_loop.epoch_loop._batches_that_stepped)

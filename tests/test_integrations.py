@@ -1,0 +1,153 @@
+"""sslnb.integrations: schedules, encoders, names, DDP (rank 0 computes), and the Hugging Face log order.
+
+The full two-epoch fits with each framework are the README's examples (tests/test_readme_examples.py).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from sslnb.integrations._common import check_schedule, logged_names, resolve_encoder
+
+
+def images(n=240, seed=0):
+    return torch.rand(n, 1, 12, 12, generator=torch.Generator().manual_seed(seed))
+
+
+class Module(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten())
+        self.head = nn.Linear(16, 2)
+
+
+def test_encoder_by_attribute_or_callable_and_a_clear_error_otherwise():
+    module = Module()
+    assert resolve_encoder(module, "backbone") is module.backbone
+    assert resolve_encoder(module, lambda m: m.head) is module.head
+    with pytest.raises(AttributeError, match=r"no attribute 'encoder'.*\['backbone', 'head'\]"):
+        resolve_encoder(module, "encoder")
+
+
+def test_schedules_and_names():
+    with pytest.raises(ValueError, match="every_n_epochs must be a positive integer"):
+        check_schedule(0, None)
+    with pytest.raises(ValueError, match="needs a schedule"):
+        check_schedule(None, None)
+    assert logged_names({"step": 3, "rankme": 2.5}) == {"label_free/rankme": 2.5}
+
+
+lightning = pytest.importorskip("lightning")
+
+
+class LitModule(lightning.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.backbone = Module().backbone
+
+    def training_step(self, batch, batch_idx):
+        (x,) = batch
+        return (self.backbone(x) - self.backbone(x.flip(-1))).pow(2).mean() - self.backbone(x).std()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.05)
+
+
+def test_lightning_every_n_steps_logs_at_those_steps(tmp_path):
+    from lightning.pytorch.loggers import CSVLogger
+
+    from sslnb.integrations import LightningMonitor
+
+    monitor = LightningMonitor(images(), every_n_epochs=None, every_n_steps=3, k=3, sample_size=120)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images(64, seed=1)), batch_size=8)
+    trainer = lightning.Trainer(max_steps=7, callbacks=[monitor], logger=CSVLogger(tmp_path), accelerator="cpu",
+                                enable_progress_bar=False, enable_checkpointing=False, log_every_n_steps=1)
+    trainer.fit(LitModule(), loader)
+    assert [record["step"] for record in monitor.records] == [3, 6]
+    log = pd.read_csv(next(Path(tmp_path).rglob("metrics.csv")))
+    # once each; Lightning's loggers number the n-th optimizer step n - 1 (the row of that batch's own loss)
+    assert log.dropna(subset=["label_free/rankme"]).step.tolist() == [2, 5]
+    with pytest.raises(TypeError, match="every_n_epochs / every_n_steps"):
+        LightningMonitor(images(), every=3)
+
+
+DDP_SCRIPT = """
+import os, sys, torch, lightning
+sys.path.insert(0, {tests!r})
+from lightning.pytorch.loggers import CSVLogger
+from test_integrations import LitModule, images
+from sslnb.integrations import LightningMonitor
+
+rank = os.environ.get("LOCAL_RANK", "0")
+monitor = LightningMonitor(images(), every_n_epochs=1, k=3, sample_size=120, log_path=f"monitor_rank{{rank}}.csv")
+loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images(64, seed=1)), batch_size=8)
+trainer = lightning.Trainer(max_epochs=2, callbacks=[monitor], logger=CSVLogger("logs"), accelerator="cpu",
+                            devices=2, strategy="ddp", enable_progress_bar=False, enable_checkpointing=False)
+trainer.fit(LitModule(), loader)
+"""
+
+
+@pytest.mark.pipeline  # two processes over gloo
+def test_lightning_under_ddp_rank_zero_computes_and_logs(tmp_path):
+    script = tmp_path / "ddp_fit.py"
+    script.write_text(DDP_SCRIPT.format(tests=str(Path(__file__).parent)))
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "monitor_rank0.csv").is_file() and not (tmp_path / "monitor_rank1.csv").exists()
+    assert len(pd.read_csv(tmp_path / "monitor_rank0.csv")) == 2
+    log = pd.read_csv(next(tmp_path.rglob("metrics.csv")))
+    assert log["label_free/rankme"].notna().sum() == 2
+
+
+transformers = pytest.importorskip("transformers")
+
+
+def tiny_mae():
+    from transformers import ViTMAEConfig, ViTMAEForPreTraining
+
+    torch.manual_seed(0)
+    return ViTMAEForPreTraining(ViTMAEConfig(
+        image_size=12, patch_size=4, num_channels=1, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32, decoder_hidden_size=16, decoder_num_hidden_layers=1, decoder_num_attention_heads=2,
+        decoder_intermediate_size=32))
+
+
+def test_vit_mae_encoder_sees_every_patch_and_draws_no_random_numbers():
+    from sslnb.integrations import vit_mae_encoder
+
+    model = tiny_mae().eval()
+    encode = vit_mae_encoder(model)
+    seen = []
+    model.vit.layernorm.register_forward_hook(lambda module, args, out: seen.append(args[0].shape[1]))
+    state = torch.get_rng_state()
+    first, second = encode(images(5)), encode(images(5))
+    assert seen == [1 + 9, 1 + 9]  # CLS + every patch
+    assert torch.equal(torch.get_rng_state(), state) and torch.equal(first, second)
+    assert first.shape == (5, 16) and model.config.mask_ratio == 0.75  # the ratio is restored
+    tokens = model.vit(pixel_values=images(5), noise=torch.arange(9.0).expand(5, -1)).last_hidden_state
+    assert tokens.shape[1] == 1 + int(9 * (1 - 0.75))  # pretraining keeps 2 of the 9 patches; the monitor all 9
+
+
+def test_hf_monitor_without_attach_still_fills_the_log_history(tmp_path):
+    from transformers import Trainer, TrainingArguments
+
+    from sslnb.integrations import HFMonitor, vit_mae_encoder
+
+    train_set = [{"pixel_values": image} for image in images(32, seed=1)]
+    args = TrainingArguments(str(tmp_path), max_steps=4, per_device_train_batch_size=8, logging_steps=100,
+                             report_to=[], save_strategy="no", use_cpu=True, disable_tqdm=True)
+    monitor = HFMonitor(images(), encoder=vit_mae_encoder, every_n_steps=2, k=3, sample_size=120)
+    trainer = Trainer(model=tiny_mae(), args=args, train_dataset=train_set, callbacks=[monitor])
+    trainer.train()
+    logged = [entry for entry in trainer.state.log_history if "label_free/rankme" in entry]
+    assert [entry["step"] for entry in logged] == [2, 4] == [record["step"] for record in monitor.records]
+    assert all(entry["label_free/rankme"] == record["rankme"] for entry, record in zip(logged, monitor.records))
+    monitor.attach(trainer)
+    assert trainer.callback_handler.callbacks[0] is monitor and trainer.callback_handler.callbacks.count(monitor) == 1
