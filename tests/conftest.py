@@ -18,6 +18,14 @@ from fakedata import write_fake_fashion_mnist  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs two workers on two cores: one thread each (and in the processes they start), or
+    # torch's spinning OpenMP threads oversubscribe the cores and a fit runs several times slower
+    import torch
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(1)
+
 
 def pytest_collection_modifyitems(items):
     """Under pytest-xdist (`make test`), the tests that share the session's tiny pipeline go to one worker

@@ -46,9 +46,9 @@ try:
 except Exception:
     from fakedata import fake_images
     _rng = np.random.default_rng(0)
-    _train, _test = fake_images(1024, _rng)[0], fake_images(500, _rng)[0]
-train_images = torch.from_numpy(np.ascontiguousarray(_train[:1024]))
-eval_images = torch.from_numpy(np.ascontiguousarray(_test[:500]))
+    _train, _test = fake_images(512, _rng)[0], fake_images(300, _rng)[0]
+train_images = torch.from_numpy(np.ascontiguousarray(_train[:512]))
+eval_images = torch.from_numpy(np.ascontiguousarray(_test[:300]))
 """
 
 
@@ -96,7 +96,7 @@ def test_huggingface_example_puts_the_metrics_in_the_trainers_logs(tmp_path):
     pytest.importorskip("tensorboard")
     run_example("huggingface", tmp_path)
     own = pd.read_csv(tmp_path / "hf_run" / "label_free.csv")
-    steps = 2 * int(np.ceil(1024 / 64))  # two epochs of 16 steps
+    steps = 2 * int(np.ceil(512 / 64))  # two epochs of 8 steps
     assert own.step.tolist() == list(range(4, steps + 1, 4))
     assert own[["rankme", "silhouette", "entropy_kl_bits"]].notna().all(axis=None)
     scalars = read_tensorboard(next((tmp_path / "hf_run" / "runs").rglob("events.out.tfevents.*")).parent)

@@ -5,7 +5,8 @@ import pytest
 import torch
 import yaml
 
-from conftest import run, tiny_params
+from conftest import tiny_params
+from sslnb.cli import main
 from sslnb.config import params_from_dict
 from sslnb.data import prepare
 from sslnb.paths import ProjectPaths
@@ -32,11 +33,10 @@ def test_random_weights_and_a_local_file_write_the_same_metrics_table(project, t
     random_out, file_out = tmp_path / "random.csv", tmp_path / "file.csv"
     # one code path: the same table (columns, layer, width) from both sources; that the file's weights are
     # exactly the ones that embed is test_the_file_holds_exactly_the_weights_that_embed
-    run(["python", "-m", "sslnb", "evaluate-model", "--timm", "resnet18", "--random-weights", "--image-size", "32",
-         "--out", str(random_out)], project)
-    run(["python", "-m", "sslnb", "evaluate-model", "--timm", "resnet18", "--weights-file",
-         str(tmp_path / "resnet18.pth"), "--image-size", "32", "--name", "resnet18-local", "--out", str(file_out)],
-        project)
+    common = ["evaluate-model", "--timm", "resnet18", "--image-size", "32", "--root", str(project)]
+    assert main([*common, "--random-weights", "--out", str(random_out)]) == 0  # the CLI, in this process
+    assert main([*common, "--weights-file", str(tmp_path / "resnet18.pth"), "--name", "resnet18-local",
+                 "--out", str(file_out)]) == 0
     random_table, file_table = pd.read_csv(random_out), pd.read_csv(file_out)
     assert random_table.method.tolist() == ["resnet18"] and file_table.method.tolist() == ["resnet18-local"]
     assert list(random_table.columns) == list(file_table.columns)
