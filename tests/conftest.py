@@ -27,6 +27,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups into the node ids
 def pytest_collection_modifyitems(items):
     """Under pytest-xdist (`make test`), the tests that share the session's tiny pipeline go to one worker
     (it is built once) and the torchrun tests to one worker (no two rendezvous at once)."""
