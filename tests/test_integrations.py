@@ -151,3 +151,21 @@ def test_hf_monitor_without_attach_still_fills_the_log_history(tmp_path):
     assert all(entry["label_free/rankme"] == record["rankme"] for entry, record in zip(logged, monitor.records))
     monitor.attach(trainer)
     assert trainer.callback_handler.callbacks[0] is monitor and trainer.callback_handler.callbacks.count(monitor) == 1
+
+
+def test_hf_monitor_on_the_epoch_schedule(tmp_path):
+    from transformers import Trainer, TrainingArguments
+
+    from sslnb.integrations import HFMonitor, vit_mae_encoder
+
+    train_set = [{"pixel_values": image} for image in images(32, seed=1)]
+    args = TrainingArguments(str(tmp_path), num_train_epochs=2, per_device_train_batch_size=8, logging_steps=100,
+                             report_to=[], save_strategy="no", use_cpu=True, disable_tqdm=True)
+    monitor = HFMonitor(images(), encoder=vit_mae_encoder, every_n_steps=None, every_n_epochs=1, k=3,
+                        sample_size=120)
+    trainer = Trainer(model=tiny_mae(), args=args, train_dataset=train_set)
+    monitor.attach(trainer)
+    trainer.train()
+    assert [record["step"] for record in monitor.records] == [4, 8]  # the last step of each 4-step epoch
+    logged = [entry["step"] for entry in trainer.state.log_history if "label_free/rankme" in entry]
+    assert logged == [4, 8]
