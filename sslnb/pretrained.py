@@ -144,10 +144,9 @@ def torchvision_encoder(name: str, weights: str | None = None, weights_file: Pat
 def timm_encoder(name: str, weights: str | None = None, weights_file: Path | None = None,
                  random_weights: bool = False) -> tuple[nn.Module, Preprocessing]:
     """A timm model without its head, and the preprocessing of timm's data config (see module docstring)."""
-    try:
-        import timm
-    except ImportError as error:
-        raise ImportError("timm is not installed; evaluate-model --timm needs it: pip install 'sslnb[timm]'") from error
+    from sslnb.integrations._common import require
+
+    timm = require("timm", "timm")  # the integrations' one import-or-name-the-extra helper
     _check_one_source(name, weights, weights_file, random_weights,
                       "timm's pretrained weights, from the Hugging Face cache or the internet")
     if weights is not None and weights != "DEFAULT":
