@@ -7,6 +7,10 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 # The study (pipeline), every integration and the test tools; `pip install sslnb` alone is the light install.
 EXTRAS := pipeline,lightning,hf,tensorboard,mlflow,timm,dev
+# Every extra installs about 6.9 GB into .venv (benchmarks/results/install_size.json), most of it torch's
+# CUDA libraries; below this much free space pip stops half-way with "No space left on device", so a
+# new .venv is refused up front (an existing one is being updated and needs far less).
+MIN_FREE_GB ?= 7.5
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 FASHION_MNIST_PKG := dataset-fashion-mnist
 # The venv's tools (python, dvc, papermill, jupyter) come first for every recipe and every DVC stage.
@@ -29,6 +33,10 @@ help:
 # registry's current matching pair (about 5 GB with its CUDA libraries, which run fine on a CPU).
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "sslnb needs Python >= 3.11, found " + sys.version' 
+	@$(PYTHON) -c 'import os, shutil, sys; free = shutil.disk_usage(".").free / 1e9; need = float(sys.argv[1]); \
+	  ok = os.path.isdir("$(VENV)") or free >= need; \
+	  ok or print(f"make setup: only {free:.1f} GB free on the disk of $(CURDIR); installing into $(VENV) needs about {need:g} GB. Free some space, or set MIN_FREE_GB=0 to try anyway.", file=sys.stderr); \
+	  sys.exit(0 if ok else 2)' $(MIN_FREE_GB)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --progress-bar off -e '.[$(EXTRAS)]'
