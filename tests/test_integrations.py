@@ -5,6 +5,7 @@ The full two-epoch fits with each framework are the README's examples (tests/tes
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -79,31 +80,48 @@ def test_lightning_every_n_steps_logs_at_those_steps(tmp_path):
 
 
 DDP_SCRIPT = """
-import os, sys, torch, lightning
+import json, os, sys, torch, lightning
 sys.path.insert(0, {tests!r})
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from test_integrations import LitModule, images
 from sslnb.integrations import LightningMonitor
 
 rank = os.environ.get("LOCAL_RANK", "0")
 monitor = LightningMonitor(images(), every_n_epochs=1, k=3, sample_size=120, log_path=f"monitor_rank{{rank}}.csv")
+# both decide on every rank together: each rank must hold the metric
+checkpoint = ModelCheckpoint(dirpath="checkpoints", monitor="label_free/rankme", mode="max", save_top_k=1)
+stopping = EarlyStopping(monitor="label_free/rankme", mode="max", patience=10)
 loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images(64, seed=1)), batch_size=8)
-trainer = lightning.Trainer(max_epochs=2, callbacks=[monitor], logger=CSVLogger("logs"), accelerator="cpu",
-                            devices=2, strategy="ddp", enable_progress_bar=False, enable_checkpointing=False)
+trainer = lightning.Trainer(max_epochs=2, callbacks=[monitor, stopping, checkpoint], logger=CSVLogger("logs"),
+                            accelerator="cpu", devices=2, strategy="ddp", enable_progress_bar=False)
 trainer.fit(LitModule(), loader)
+seen = {{"rankme": trainer.callback_metrics["label_free/rankme"].item(), "best": checkpoint.best_model_score.item(),
+         "best_path": os.path.basename(checkpoint.best_model_path)}}
+with open(f"seen_rank{{rank}}.json", "w") as file:
+    json.dump(seen, file)
 """
 
 
 @pytest.mark.pipeline  # two processes over gloo
-def test_lightning_under_ddp_rank_zero_computes_and_logs(tmp_path):
+def test_lightning_under_ddp_rank_zero_computes_and_every_rank_can_checkpoint_on_it(tmp_path):
     script = tmp_path / "ddp_fit.py"
     script.write_text(DDP_SCRIPT.format(tests=str(Path(__file__).parent)))
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "monitor_rank0.csv").is_file() and not (tmp_path / "monitor_rank1.csv").exists()
-    assert len(pd.read_csv(tmp_path / "monitor_rank0.csv")) == 2
+    records = pd.read_csv(tmp_path / "monitor_rank0.csv")
+    assert len(records) == 2
     log = pd.read_csv(next(tmp_path.rglob("metrics.csv")))
     assert log["label_free/rankme"].notna().sum() == 2
+    assert "sync_dist=True" not in result.stderr  # the values are declared synchronised
+    # rank 1 holds rank 0's values, so ModelCheckpoint and EarlyStopping agree on every rank
+    seen = [json.loads((tmp_path / f"seen_rank{rank}.json").read_text()) for rank in (0, 1)]
+    assert seen[0] == seen[1]
+    assert seen[0]["rankme"] == pytest.approx(records.rankme.iloc[-1], rel=1e-6)  # logged as float32
+    assert seen[0]["best"] == pytest.approx(records.rankme.max(), rel=1e-6)
+    best_epoch = int(records.rankme.idxmax())
+    assert seen[0]["best_path"].startswith(f"epoch={best_epoch}-") and (tmp_path / "checkpoints" / seen[0]["best_path"]).is_file()
 
 
 transformers = pytest.importorskip("transformers")

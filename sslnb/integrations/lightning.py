@@ -12,7 +12,9 @@ the evaluation images with the module's encoder and logs every label-free metric
 ``pl_module.log`` as ``label_free/<metric>``, so every Lightning logger (CSV, TensorBoard, MLflow, W&B)
 receives them (on the epoch schedule also ``trainer.callback_metrics``, so ``ModelCheckpoint`` and
 ``EarlyStopping`` can watch them; step-scheduled records go to ``trainer.loggers`` directly, as Lightning's
-own monitors log). Under DDP rank 0 computes and logs; the other ranks go on training.
+own monitors log). Under DDP rank 0 computes; on the epoch schedule it sends the values to every rank, so
+``ModelCheckpoint(monitor="label_free/rankme")`` and ``EarlyStopping`` work there as on one device; on
+the step schedule the other ranks go on training.
 The metrics are :class:`sslnb.monitor.LabelFreeMonitor`'s, with its options.
 """
 
@@ -60,10 +62,14 @@ class LightningMonitor(pl.Callback):
     def on_train_epoch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule") -> None:
         if not self.every_n_epochs or (trainer.current_epoch + 1) % self.every_n_epochs:
             return
-        if trainer.is_global_zero:  # rank 0 computes; rank_zero_only logging needs no collective call
-            # through pl_module.log: every logger, and trainer.callback_metrics for ModelCheckpoint/EarlyStopping
-            pl_module.log_dict(self._compute(trainer, pl_module), on_step=False, on_epoch=True,
-                               rank_zero_only=True, batch_size=1)
+        # Rank 0 computes and every rank logs its values: ModelCheckpoint and EarlyStopping decide together
+        # (a collective call on every rank), so a metric only rank 0 held would stop the others. Through
+        # pl_module.log: every logger, and trainer.callback_metrics for ModelCheckpoint/EarlyStopping.
+        names = self._compute(trainer, pl_module) if trainer.is_global_zero else None
+        names = trainer.strategy.broadcast(names, src=0)
+        # the values are equal on every rank: a max over ranks keeps them exact (a mean could round them) and
+        # tells Lightning they are synchronised
+        pl_module.log_dict(names, on_step=False, on_epoch=True, batch_size=1, sync_dist=True, reduce_fx="max")
 
     def on_train_batch_end(self, trainer: "pl.Trainer", pl_module: "pl.LightningModule", outputs: Any,
                            batch: Any, batch_idx: int) -> None:
