@@ -187,3 +187,73 @@ def test_hf_monitor_on_the_epoch_schedule(tmp_path):
     assert [record["step"] for record in monitor.records] == [4, 8]  # the last step of each 4-step epoch
     logged = [entry["step"] for entry in trainer.state.log_history if "label_free/rankme" in entry]
     assert logged == [4, 8]
+
+
+def test_hf_monitor_picks_the_best_checkpoint_by_a_label_free_metric(tmp_path):
+    from transformers import Trainer, TrainingArguments
+
+    from sslnb.integrations import HFMonitor, vit_mae_encoder
+
+    train_set = [{"pixel_values": image} for image in images(48, seed=1)]
+    args = TrainingArguments(str(tmp_path), max_steps=6, per_device_train_batch_size=8, logging_steps=100,
+                             eval_strategy="steps", eval_steps=2, save_strategy="best",
+                             metric_for_best_model="label_free/rankme", greater_is_better=True,
+                             report_to=[], use_cpu=True, disable_tqdm=True)
+    monitor = HFMonitor(images(), encoder=vit_mae_encoder, every_n_steps=3, k=3, sample_size=120)
+    trainer = Trainer(model=tiny_mae(), args=args, train_dataset=train_set, eval_dataset=train_set[:16])
+    monitor.attach(trainer)
+    trainer.train()
+    # steps 3 and 6 are scheduled; the evaluations at 2 and 4 compute, the one at 6 reuses the step's record
+    assert [record["step"] for record in monitor.records] == [2, 3, 4, 6]
+    at_evaluation = {record["step"]: record["rankme"] for record in monitor.records if record["step"] % 2 == 0}
+    best_step = max(at_evaluation, key=at_evaluation.get)
+    assert trainer.state.best_metric == pytest.approx(at_evaluation[best_step], rel=1e-12)
+    assert Path(trainer.state.best_model_checkpoint).name == f"checkpoint-{best_step}"
+    evaluations = [entry for entry in trainer.state.log_history if "eval_runtime" in entry]
+    assert [entry["eval_label_free/rankme"] for entry in evaluations] == list(at_evaluation.values())
+    # trainer.evaluate() after training returns them too, from the last step's record (no new computation)
+    assert trainer.evaluate()["eval_label_free/rankme"] == at_evaluation[6] and len(monitor.records) == 4
+    with pytest.raises(ValueError, match="needs a schedule"):
+        HFMonitor(images(), every_n_steps=None, at_evaluation=False)
+    assert HFMonitor(images(), every_n_steps=None).at_evaluation  # evaluations alone are a schedule
+
+
+HF_DDP_SCRIPT = """
+import json, os, sys
+sys.path.insert(0, {tests!r})
+from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
+from test_integrations import images, tiny_mae
+from sslnb.integrations import HFMonitor, vit_mae_encoder
+
+train_set = [{{"pixel_values": image}} for image in images(48, seed=1)]
+args = TrainingArguments("out", max_steps=6, per_device_train_batch_size=4, logging_steps=100, eval_strategy="steps",
+                         eval_steps=2, save_strategy="best", metric_for_best_model="label_free/rankme",
+                         greater_is_better=True, report_to=[], use_cpu=True, disable_tqdm=True, ddp_backend="gloo")
+monitor = HFMonitor(images(), encoder=vit_mae_encoder, every_n_steps=3, k=3, sample_size=120)
+trainer = Trainer(model=tiny_mae(), args=args, train_dataset=train_set, eval_dataset=train_set[:16],
+                  callbacks=[EarlyStoppingCallback(early_stopping_patience=5)])
+monitor.attach(trainer)
+trainer.train()
+with open(f"seen_rank{{os.environ['RANK']}}.json", "w") as file:
+    json.dump({{"world_size": trainer.args.world_size, "best": trainer.state.best_metric,
+               "checkpoint": trainer.state.best_model_checkpoint, "records": monitor.records}}, file)
+"""
+
+
+@pytest.mark.pipeline  # two processes over gloo
+def test_hf_monitor_under_torchrun_logs_evaluates_and_picks_the_same_checkpoint_on_every_process(tmp_path):
+    script = tmp_path / "hf_ddp_fit.py"
+    script.write_text(HF_DDP_SCRIPT.format(tests=str(Path(__file__).parent)))
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]  # a free port
+    result = subprocess.run([*torchrun, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = [json.loads((tmp_path / f"seen_rank{rank}.json").read_text()) for rank in (0, 1)]
+    assert seen[0]["world_size"] == 2
+    records = seen[0]["records"]  # only the main process computes; the logs asked for at steps 3 and 6 ran on both
+    assert [record["step"] for record in records] == [2, 3, 4, 6] and seen[1]["records"] == []
+    at_evaluation = {record["step"]: record["rankme"] for record in records if record["step"] % 2 == 0}
+    best_step = max(at_evaluation, key=at_evaluation.get)
+    for rank in (0, 1):  # every process chose the same checkpoint from rank 0's values
+        assert seen[rank]["best"] == pytest.approx(at_evaluation[best_step], rel=1e-12)
+        assert Path(seen[rank]["checkpoint"]).name == f"checkpoint-{best_step}"
+    assert (tmp_path / "out" / f"checkpoint-{best_step}").is_dir()

@@ -50,9 +50,19 @@ def build_monitor(data: torch.Tensor | np.ndarray | Iterable, options: dict[str,
     return LabelFreeMonitor(data, **options)
 
 
-def check_schedule(every_n_epochs: int | None, every_n_steps: int | None) -> None:
+def check_schedule(every_n_epochs: int | None, every_n_steps: int | None, at_evaluation: bool = False) -> None:
     for name, value in (("every_n_epochs", every_n_epochs), ("every_n_steps", every_n_steps)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
-    if every_n_epochs is None and every_n_steps is None:
+    if every_n_epochs is None and every_n_steps is None and not at_evaluation:
         raise ValueError("give every_n_epochs or every_n_steps: the monitor needs a schedule")
+
+
+def broadcast_from_rank_zero(value: Any) -> Any:
+    """Rank 0's ``value`` on every process of an initialised ``torch.distributed`` group; ``value`` without one."""
+    distributed = torch.distributed
+    if not (distributed.is_available() and distributed.is_initialized() and distributed.get_world_size() > 1):
+        return value
+    box = [value]
+    distributed.broadcast_object_list(box, src=0)
+    return box[0]

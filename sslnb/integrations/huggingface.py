@@ -16,6 +16,17 @@ metric, as ``label_free/<metric>``, to the Trainer's next log: the reporting cal
 metrics in the same log call; passed as ``Trainer(callbacks=[monitor])`` instead, it comes after them and
 only ``log_history`` and the monitor's own ``log_path``/``writers`` get the metrics. Only the main process
 (``state.is_world_process_zero``) computes.
+
+At every evaluation (``eval_strategy``, or ``trainer.evaluate()``) it also adds the metrics of that step
+to the evaluation metrics as ``eval_label_free/<metric>`` (reusing the step's record when the schedule
+already computed one), on every process: ``evaluate()`` returns them, the evaluation's entry of
+``log_history`` holds them (the ``report_to`` reporters, called before, get the scheduled records
+instead), and the Trainer picks checkpoints by them::
+
+    args = TrainingArguments(..., eval_strategy="steps", eval_steps=500, save_strategy="best",
+                             metric_for_best_model="label_free/rankme", greater_is_better=True)
+
+and ``EarlyStoppingCallback`` can watch them (attach the monitor so that it runs before that callback).
 """
 
 from __future__ import annotations
@@ -26,7 +37,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from sslnb.integrations._common import EncoderSpec, build_monitor, check_schedule, logged_names, require, resolve_encoder
+from sslnb.integrations._common import (EncoderSpec, broadcast_from_rank_zero, build_monitor, check_schedule,
+                                        logged_names, require, resolve_encoder)
 
 transformers = require("transformers", "hf")
 
@@ -64,16 +76,21 @@ class HFMonitor(transformers.TrainerCallback):
             :func:`vit_mae_encoder`.
         every_n_steps: compute after every n-th optimizer step (None: not by steps).
         every_n_epochs: compute at the end of every n-th epoch (None, the default: not by epochs).
+        at_evaluation: add ``eval_label_free/<metric>`` to the metrics of every evaluation (default True),
+            for ``metric_for_best_model`` and ``EarlyStoppingCallback``.
         **options: :class:`~sslnb.monitor.LabelFreeMonitor`'s keyword arguments (``sample_size``, ``k``,
             ``seed``, ``log_path``, ``writers``, ...).
     """
 
     def __init__(self, data: torch.Tensor | np.ndarray | Iterable, encoder: EncoderSpec = "vit",
-                 every_n_steps: int | None = 100, every_n_epochs: int | None = None, **options: Any) -> None:
-        check_schedule(every_n_epochs, every_n_steps)
+                 every_n_steps: int | None = 100, every_n_epochs: int | None = None, at_evaluation: bool = True,
+                 **options: Any) -> None:
+        check_schedule(every_n_epochs, every_n_steps, at_evaluation=at_evaluation)
         self.monitor = build_monitor(data, options)
         self.encoder, self.every_n_steps, self.every_n_epochs = encoder, every_n_steps, every_n_epochs
+        self.at_evaluation = at_evaluation
         self._pending: dict[str, float] = {}
+        self._scheduled_step = -1
 
     @property
     def records(self) -> list[dict[str, float]]:
@@ -85,11 +102,22 @@ class HFMonitor(transformers.TrainerCallback):
         handler.callbacks = [self] + [callback for callback in handler.callbacks if callback is not self]
         return self
 
+    def _record(self, state: Any, model: nn.Module) -> dict[str, float]:
+        """The main process's record of this step: the one already computed at it, else a new one."""
+        records = self.monitor.records
+        if records and records[-1]["step"] == state.global_step:
+            return records[-1]
+        return self.monitor.compute(resolve_encoder(model, self.encoder), step=state.global_step)
+
     def _compute(self, state: Any, control: Any, model: nn.Module) -> Any:
+        # Every decision here is the same on every process (it reads only the step and the schedule), because
+        # what the Trainer does next (log, evaluate, save) involves all processes together.
+        self._scheduled_step = state.global_step
         if state.is_world_process_zero:
-            record = self.monitor.compute(resolve_encoder(model, self.encoder), step=state.global_step)
-            self._pending = logged_names(record)
-            control.should_log = True  # the Trainer logs at this step, and on_log adds the metrics
+            self._pending = logged_names(self._record(state, model))
+        # The Trainer logs at this step, and on_log adds the metrics. On every process: logging gathers the
+        # loss from all of them, so a log asked for by the main process alone would wait for the others forever.
+        control.should_log = True
         return control
 
     def on_step_end(self, args: Any, state: Any, control: Any, model: nn.Module = None, **kwargs: Any) -> Any:
@@ -99,7 +127,7 @@ class HFMonitor(transformers.TrainerCallback):
 
     def on_epoch_end(self, args: Any, state: Any, control: Any, model: nn.Module = None, **kwargs: Any) -> Any:
         epoch = round(state.epoch or 0)
-        if self.every_n_epochs and epoch % self.every_n_epochs == 0 and not self._pending:
+        if self.every_n_epochs and epoch % self.every_n_epochs == 0 and self._scheduled_step != state.global_step:
             return self._compute(state, control, model)
         return control
 
@@ -110,3 +138,18 @@ class HFMonitor(transformers.TrainerCallback):
         if state.log_history and state.log_history[-1].get("step") == state.global_step:
             state.log_history[-1].update(self._pending)  # the Trainer appended its copy before on_log
         self._pending = {}
+
+    def on_evaluate(self, args: Any, state: Any, control: Any, model: nn.Module = None,
+                    metrics: dict | None = None, **kwargs: Any) -> Any:
+        if not self.at_evaluation or metrics is None:
+            return control
+        # a record computed here, at no scheduled step, goes to log_path and writers, not to the Trainer's logs
+        names = logged_names(self._record(state, model)) if state.is_world_process_zero else None
+        # every process decides on the best checkpoint (and early stopping) from its own metrics dict
+        evaluated = {"eval_" + name: value for name, value in broadcast_from_rank_zero(names).items()}
+        metrics.update(evaluated)
+        # the Trainer logged this evaluation before calling back: complete its entry in log_history
+        entry = state.log_history[-1] if state.log_history else {}
+        if entry.get("step") == state.global_step and any(key.startswith("eval_") for key in entry):
+            entry.update(evaluated)
+        return control
