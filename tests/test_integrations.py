@@ -45,6 +45,29 @@ def test_schedules_and_names():
     assert logged_names({"step": 3, "rankme": 2.5}) == {"label_free/rankme": 2.5}
 
 
+def test_mlflow_writer_names_the_fix_for_a_database_store_it_cannot_open(monkeypatch, tmp_path):
+    from sslnb.integrations import writers
+
+    def without_sqlalchemy(name):
+        return None if name == "sqlalchemy" else find_spec(name)
+
+    find_spec = writers.importlib.util.find_spec
+    monkeypatch.setattr(writers.importlib.util, "find_spec", without_sqlalchemy)
+    for uri in ("sqlite:///mlflow.db", "postgresql+psycopg2://host/db", "mysql://host/db"):
+        with pytest.raises(RuntimeError, match="needs SQLAlchemy.*MLFLOW_TRACKING_URI.*pip install mlflow"):
+            writers.check_tracking_store(uri)
+    for uri in ("http://localhost:5000", "https://host", "file:///tmp/mlruns", "/tmp/mlruns", "databricks"):
+        writers.check_tracking_store(uri)  # stores the tracking client opens itself
+    monkeypatch.setattr(writers.importlib.util, "find_spec", lambda name: object())  # the full mlflow package
+    writers.check_tracking_store("sqlite:///mlflow.db")
+    if find_spec("mlflow") is not None and find_spec("sqlalchemy") is None:  # mlflow-skinny: MLflow 3's default
+        monkeypatch.setattr(writers.importlib.util, "find_spec", without_sqlalchemy)
+        monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(RuntimeError, match=r"tracking URI is sqlite:"):
+            writers.MLflowWriter()
+
+
 lightning = pytest.importorskip("lightning")
 
 

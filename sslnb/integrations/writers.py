@@ -12,6 +12,7 @@ callbacks do.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ class MLflowWriter:
     def __init__(self, run_id: str | None = None) -> None:
         self.mlflow = require("mlflow", "mlflow")
         self.run_id = run_id
+        check_tracking_store(self.mlflow.get_tracking_uri())
 
     def __call__(self, record: dict[str, float], step: int) -> None:
         values = logged_names(record)  # MLflow stores NaN (an undefined metric) as NaN
@@ -63,3 +65,19 @@ class MLflowWriter:
             client = self.mlflow.tracking.MlflowClient()
             for name, value in values.items():
                 client.log_metric(self.run_id, name, value, step=step)
+
+
+def check_tracking_store(uri: str) -> None:
+    """Fail at once, naming the fix, where MLflow's store is a database that this install cannot open.
+
+    MLflow 3 defaults to a local SQLite store (``sqlite:///mlflow.db``); opening it needs SQLAlchemy, which
+    the full ``mlflow`` package brings and ``mlflow-skinny`` (the ``sslnb[mlflow]`` extra, a tracking
+    client) does not. Without this check the first record fails deep inside MLflow with a message about
+    its model registry.
+    """
+    scheme = uri.split(":", 1)[0].split("+", 1)[0] if ":" in uri else ""
+    if scheme in {"sqlite", "postgresql", "mysql", "mssql"} and importlib.util.find_spec("sqlalchemy") is None:
+        raise RuntimeError(
+            f"MLflow's tracking URI is {uri} (a database store, MLflow 3's default when none is set), which "
+            "needs SQLAlchemy; sslnb[mlflow] installs only MLflow's tracking client. Set MLFLOW_TRACKING_URI to "
+            "your tracking server (http://host:5000), or pip install mlflow for the local store")
