@@ -236,6 +236,8 @@ def test_hf_monitor_picks_the_best_checkpoint_by_a_label_free_metric(tmp_path):
     assert [entry["eval_label_free/rankme"] for entry in evaluations] == list(at_evaluation.values())
     # trainer.evaluate() after training returns them too, from the last step's record (no new computation)
     assert trainer.evaluate()["eval_label_free/rankme"] == at_evaluation[6] and len(monitor.records) == 4
+    tested = trainer.evaluate(train_set[:8], metric_key_prefix="test")  # the Trainer's prefix is kept
+    assert tested["test_label_free/rankme"] == at_evaluation[6] and trainer.state.log_history[-1]["test_label_free/rankme"]
     with pytest.raises(ValueError, match="needs a schedule"):
         HFMonitor(images(), every_n_steps=None, at_evaluation=False)
     assert HFMonitor(images(), every_n_steps=None).at_evaluation  # evaluations alone are a schedule

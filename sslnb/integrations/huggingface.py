@@ -18,7 +18,7 @@ only ``log_history`` and the monitor's own ``log_path``/``writers`` get the metr
 (``state.is_world_process_zero``) computes.
 
 At every evaluation (``eval_strategy``, or ``trainer.evaluate()``) it also adds the metrics of that step
-to the evaluation metrics as ``eval_label_free/<metric>`` (reusing the step's record when the schedule
+to the evaluation metrics as ``eval_label_free/<metric>`` (the evaluation's own prefix in place of ``eval``; reusing the step's record when the schedule
 already computed one), on every process: ``evaluate()`` returns them, the evaluation's entry of
 ``log_history`` holds them (the ``report_to`` reporters, called before, get the scheduled records
 instead), and the Trainer picks checkpoints by them::
@@ -146,10 +146,13 @@ class HFMonitor(transformers.TrainerCallback):
         # a record computed here, at no scheduled step, goes to log_path and writers, not to the Trainer's logs
         names = logged_names(self._record(state, model)) if state.is_world_process_zero else None
         # every process decides on the best checkpoint (and early stopping) from its own metrics dict
-        evaluated = {"eval_" + name: value for name, value in broadcast_from_rank_zero(names).items()}
+        # the Trainer names every evaluation metric <metric_key_prefix>_... ("eval" unless evaluate() was told
+        # otherwise) and always times the evaluation as <prefix>_runtime
+        prefix = next((key[:-len("_runtime")] for key in metrics if key.endswith("_runtime")), "eval")
+        evaluated = {f"{prefix}_{name}": value for name, value in broadcast_from_rank_zero(names).items()}
         metrics.update(evaluated)
         # the Trainer logged this evaluation before calling back: complete its entry in log_history
         entry = state.log_history[-1] if state.log_history else {}
-        if entry.get("step") == state.global_step and any(key.startswith("eval_") for key in entry):
+        if entry.get("step") == state.global_step and f"{prefix}_runtime" in entry:
             entry.update(evaluated)
         return control
