@@ -18,8 +18,9 @@ only ``log_history`` and the monitor's own ``log_path``/``writers`` get the metr
 (``state.is_world_process_zero``) computes.
 
 At every evaluation (``eval_strategy``, or ``trainer.evaluate()``) it also adds the metrics of that step
-to the evaluation metrics as ``eval_label_free/<metric>`` (the evaluation's own prefix in place of ``eval``; reusing the step's record when the schedule
-already computed one), on every process: ``evaluate()`` returns them, the evaluation's entry of
+to the evaluation metrics as ``eval_label_free/<metric>`` (the evaluation's own prefix in place of
+``eval``; reusing the step's record when the schedule already computed one), on every process:
+``evaluate()`` returns them, the evaluation's entry of
 ``log_history`` holds them (the ``report_to`` reporters, called before, get the scheduled records
 instead), and the Trainer picks checkpoints by them::
 
