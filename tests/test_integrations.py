@@ -102,6 +102,37 @@ def test_lightning_every_n_steps_logs_at_those_steps(tmp_path):
         LightningMonitor(images(), every=3)
 
 
+class LitModuleWithValidation(LitModule):
+    def validation_step(self, batch, batch_idx):
+        (x,) = batch
+        self.log("val_loss", (self.backbone(x) - self.backbone(x.flip(-1))).pow(2).mean())
+
+
+@pytest.mark.parametrize("validation, steps", [
+    ({}, [8, 16, 24]),                                  # validation at each epoch's end: saved at the epoch's end
+    ({"check_val_every_n_epoch": 2}, [8, 16, 24]),      # saved after validation, only at epochs 1, 3, ...
+    ({"val_check_interval": 0.5}, [4, 8, 12, 16, 20, 24]),  # saved after each of two validations per epoch
+])
+def test_lightning_checkpoints_are_scored_on_their_own_weights_whenever_lightning_saves(validation, steps, tmp_path):
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from sslnb.integrations import LightningMonitor
+
+    torch.manual_seed(0)
+    monitor = LightningMonitor(images(), every_n_epochs=1, k=3, sample_size=120)
+    checkpoint = ModelCheckpoint(dirpath=tmp_path, monitor="label_free/rankme", mode="max", save_top_k=-1)
+    train = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images(64, seed=1)), batch_size=8)
+    val = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images(16, seed=2)), batch_size=8)
+    trainer = lightning.Trainer(max_epochs=3, callbacks=[monitor, checkpoint], logger=False, accelerator="cpu",
+                                enable_progress_bar=False, **validation)
+    trainer.fit(LitModuleWithValidation(), train, val)
+    assert [record["step"] for record in monitor.records] == steps  # once per validation or epoch end, not both
+    rankme = {record["step"]: record["rankme"] for record in monitor.records}
+    scores = {int(Path(path).stem.split("step=")[1]): float(score) for path, score in checkpoint.best_k_models.items()}
+    assert scores and all(scores[step] == pytest.approx(rankme[step], rel=1e-6) for step in scores)  # float32 logs
+    assert set(scores) == ({16} if validation.get("check_val_every_n_epoch") else set(steps))
+
+
 DDP_SCRIPT = """
 import json, os, sys, torch, lightning
 sys.path.insert(0, {tests!r})
