@@ -254,7 +254,14 @@ def test_hf_monitor_picks_the_best_checkpoint_by_a_label_free_metric(tmp_path):
                              metric_for_best_model="label_free/rankme", greater_is_better=True,
                              report_to=[], use_cpu=True, disable_tqdm=True)
     monitor = HFMonitor(images(), encoder=vit_mae_encoder, every_n_steps=3, k=3, sample_size=120)
-    trainer = Trainer(model=tiny_mae(), args=args, train_dataset=train_set, eval_dataset=train_set[:16])
+    reported = []  # what a report_to reporter (a callback after the attached monitor) receives
+
+    class Reporter(transformers.TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            reported.append((state.global_step, dict(logs)))
+
+    trainer = Trainer(model=tiny_mae(), args=args, train_dataset=train_set, eval_dataset=train_set[:16],
+                      callbacks=[Reporter()])
     monitor.attach(trainer)
     trainer.train()
     # steps 3 and 6 are scheduled; the evaluations at 2 and 4 compute, the one at 6 reuses the step's record
@@ -265,6 +272,9 @@ def test_hf_monitor_picks_the_best_checkpoint_by_a_label_free_metric(tmp_path):
     assert Path(trainer.state.best_model_checkpoint).name == f"checkpoint-{best_step}"
     evaluations = [entry for entry in trainer.state.log_history if "eval_runtime" in entry]
     assert [entry["eval_label_free/rankme"] for entry in evaluations] == list(at_evaluation.values())
+    assert [(step, logs["eval_label_free/rankme"]) for step, logs in reported if "eval_runtime" in logs] \
+        == list(at_evaluation.items())  # the reporters get them with the evaluation's log
+    assert not any("train_label_free/rankme" in logs for _, logs in reported)  # the summary is no evaluation
     # trainer.evaluate() after training returns them too, from the last step's record (no new computation)
     assert trainer.evaluate()["eval_label_free/rankme"] == at_evaluation[6] and len(monitor.records) == 4
     tested = trainer.evaluate(train_set[:8], metric_key_prefix="test")  # the Trainer's prefix is kept

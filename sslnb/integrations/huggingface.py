@@ -19,10 +19,9 @@ only ``log_history`` and the monitor's own ``log_path``/``writers`` get the metr
 
 At every evaluation (``eval_strategy``, or ``trainer.evaluate()``) it also adds the metrics of that step
 to the evaluation metrics as ``eval_label_free/<metric>`` (the evaluation's own prefix in place of
-``eval``; reusing the step's record when the schedule already computed one), on every process:
-``evaluate()`` returns them, the evaluation's entry of
-``log_history`` holds them (the ``report_to`` reporters, called before, get the scheduled records
-instead), and the Trainer picks checkpoints by them::
+``eval``; reusing the step's record when the schedule already computed one), on every process: the
+evaluation's log carries them to the reporters (attached) and to ``log_history``, ``evaluate()`` returns
+them, and the Trainer picks checkpoints by them::
 
     args = TrainingArguments(..., eval_strategy="steps", eval_steps=500, save_strategy="best",
                              metric_for_best_model="label_free/rankme", greater_is_better=True)
@@ -38,8 +37,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from sslnb.integrations._common import (EncoderSpec, broadcast_from_rank_zero, build_monitor, check_schedule,
-                                        logged_names, require, resolve_encoder)
+from sslnb.integrations._common import (PREFIX, EncoderSpec, broadcast_from_rank_zero, build_monitor,
+                                        check_schedule, logged_names, require, resolve_encoder)
 
 transformers = require("transformers", "hf")
 
@@ -132,8 +131,16 @@ class HFMonitor(transformers.TrainerCallback):
             return self._compute(state, control, model)
         return control
 
-    def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kwargs: Any) -> None:
-        if not self._pending or logs is None:
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, model: nn.Module = None,
+               **kwargs: Any) -> None:
+        if logs is None:
+            return
+        prefix = evaluation_prefix(logs)
+        if prefix is not None:  # an evaluation's log: the Trainer logs it before calling on_evaluate
+            if self.at_evaluation:
+                self._add_to_evaluation(state, model, logs, prefix)
+            return
+        if not self._pending:
             return
         logs.update(self._pending)  # the same dict reaches every later callback (the reporters)
         if state.log_history and state.log_history[-1].get("step") == state.global_step:
@@ -142,18 +149,30 @@ class HFMonitor(transformers.TrainerCallback):
 
     def on_evaluate(self, args: Any, state: Any, control: Any, model: nn.Module = None,
                     metrics: dict | None = None, **kwargs: Any) -> Any:
-        if not self.at_evaluation or metrics is None:
-            return control
-        # a record computed here, at no scheduled step, goes to log_path and writers, not to the Trainer's logs
+        # The Trainer passes on_log the very dict it returns as the evaluation's metrics, so they are usually
+        # there already; this is the contract metric_for_best_model and EarlyStoppingCallback read.
+        prefix = evaluation_prefix(metrics or {}) or "eval"
+        if self.at_evaluation and metrics is not None and not any(key.startswith(f"{prefix}_{PREFIX}") for key in metrics):
+            self._add_to_evaluation(state, model, metrics, prefix)
+        return control
+
+    def _add_to_evaluation(self, state: Any, model: nn.Module, metrics: dict, prefix: str) -> None:
+        # A record computed here, at no scheduled step, goes to log_path and writers and into the evaluation's
+        # metrics. Every process decides on the best checkpoint (and early stopping) from its own metrics dict,
+        # so all of them get rank 0's values.
         names = logged_names(self._record(state, model)) if state.is_world_process_zero else None
-        # every process decides on the best checkpoint (and early stopping) from its own metrics dict
-        # the Trainer names every evaluation metric <metric_key_prefix>_... ("eval" unless evaluate() was told
-        # otherwise) and always times the evaluation as <prefix>_runtime
-        prefix = next((key[:-len("_runtime")] for key in metrics if key.endswith("_runtime")), "eval")
         evaluated = {f"{prefix}_{name}": value for name, value in broadcast_from_rank_zero(names).items()}
-        metrics.update(evaluated)
-        # the Trainer logged this evaluation before calling back: complete its entry in log_history
+        metrics.update(evaluated)  # the same dict reaches the reporters after this callback
         entry = state.log_history[-1] if state.log_history else {}
         if entry.get("step") == state.global_step and f"{prefix}_runtime" in entry:
-            entry.update(evaluated)
-        return control
+            entry.update(evaluated)  # the Trainer appended its copy of the evaluation's log before on_log
+
+
+def evaluation_prefix(logs: dict) -> str | None:
+    """The ``metric_key_prefix`` of an evaluation's metrics (``"eval"`` by default), or None for other logs.
+
+    The Trainer always times an evaluation as ``<prefix>_runtime``; the end-of-training summary is timed as
+    ``train_runtime``, and is no evaluation.
+    """
+    return next((key[:-len("_runtime")] for key in logs if key.endswith("_runtime") and key != "train_runtime"),
+                None)
