@@ -323,3 +323,25 @@ def test_hf_monitor_under_torchrun_logs_evaluates_and_picks_the_same_checkpoint_
         assert seen[rank]["best"] == pytest.approx(at_evaluation[best_step], rel=1e-12)
         assert Path(seen[rank]["checkpoint"]).name == f"checkpoint-{best_step}"
     assert (tmp_path / "out" / f"checkpoint-{best_step}").is_dir()
+
+
+def test_hf_evaluation_metrics_reach_callbacks_listed_before_the_monitor(tmp_path):
+    """EarlyStoppingCallback reads the metrics in on_evaluate: listed before the (unattached) monitor, it sees them."""
+    from transformers import Trainer, TrainingArguments
+
+    from sslnb.integrations import HFMonitor, vit_mae_encoder
+
+    seen = []
+
+    class EarlyStoppingLike(transformers.TrainerCallback):
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            seen.append((state.global_step, metrics.get("eval_label_free/rankme")))
+
+    train_set = [{"pixel_values": image} for image in images(32, seed=1)]
+    args = TrainingArguments(str(tmp_path), max_steps=4, per_device_train_batch_size=8, eval_strategy="steps",
+                             eval_steps=2, report_to=[], save_strategy="no", use_cpu=True, disable_tqdm=True)
+    monitor = HFMonitor(images(), encoder=vit_mae_encoder, every_n_steps=None, k=3, sample_size=120)
+    trainer = Trainer(model=tiny_mae(), args=args, train_dataset=train_set, eval_dataset=train_set[:8],
+                      callbacks=[EarlyStoppingLike(), monitor])
+    trainer.train()
+    assert seen == [(record["step"], record["rankme"]) for record in monitor.records] and len(seen) == 2

@@ -26,7 +26,8 @@ them, and the Trainer picks checkpoints by them::
     args = TrainingArguments(..., eval_strategy="steps", eval_steps=500, save_strategy="best",
                              metric_for_best_model="label_free/rankme", greater_is_better=True)
 
-and ``EarlyStoppingCallback`` can watch them (attach the monitor so that it runs before that callback).
+and ``EarlyStoppingCallback`` can watch them (in any order: they join the evaluation's metrics in
+``on_log``, which the Trainer calls before any ``on_evaluate``).
 """
 
 from __future__ import annotations
@@ -151,8 +152,10 @@ class HFMonitor(transformers.TrainerCallback):
                     metrics: dict | None = None, **kwargs: Any) -> Any:
         # The Trainer passes on_log the very dict it returns as the evaluation's metrics, so they are usually
         # there already; this is the contract metric_for_best_model and EarlyStoppingCallback read.
-        prefix = evaluation_prefix(metrics or {}) or "eval"
-        if self.at_evaluation and metrics is not None and not any(key.startswith(f"{prefix}_{PREFIX}") for key in metrics):
+        if not self.at_evaluation or metrics is None:
+            return control
+        prefix = evaluation_prefix(metrics) or "eval"
+        if not any(key.startswith(f"{prefix}_{PREFIX}") for key in metrics):
             self._add_to_evaluation(state, model, metrics, prefix)
         return control
 

@@ -11,12 +11,12 @@ Every ``every_n_epochs`` epochs (or ``every_n_steps`` optimizer steps) it embeds
 the evaluation images with the module's encoder (on the epoch schedule at the end of each validation of a
 scheduled epoch, where ``ModelCheckpoint`` and ``EarlyStopping`` then act, else at the epoch's end) and
 logs every label-free metric through ``pl_module.log`` as ``label_free/<metric>``, so every Lightning
-logger (CSV, TensorBoard, MLflow, W&B) receives them (on the epoch schedule also ``trainer.callback_metrics``, so ``ModelCheckpoint`` and
-``EarlyStopping`` can watch them; step-scheduled records go to ``trainer.loggers`` directly, as Lightning's
-own monitors log). Under DDP rank 0 computes; on the epoch schedule it sends the values to every rank, so
-``ModelCheckpoint(monitor="label_free/rankme")`` and ``EarlyStopping`` work there as on one device; on
-the step schedule the other ranks go on training.
-The metrics are :class:`sslnb.monitor.LabelFreeMonitor`'s, with its options.
+logger (CSV, TensorBoard, MLflow, W&B) receives them (on the epoch schedule also
+``trainer.callback_metrics``, so ``ModelCheckpoint`` and ``EarlyStopping`` can watch them; step-scheduled
+records go to ``trainer.loggers`` directly, as Lightning's own monitors log). Under DDP rank 0 computes;
+on the epoch schedule it sends the values to every rank, so ``ModelCheckpoint(monitor="label_free/rankme")``
+and ``EarlyStopping`` work there as on one device; on the step schedule the other ranks go on training. The
+metrics are :class:`sslnb.monitor.LabelFreeMonitor`'s, with its options.
 """
 
 from __future__ import annotations
