@@ -175,7 +175,8 @@ def test_lightning_under_ddp_rank_zero_computes_and_every_rank_can_checkpoint_on
     assert seen[0]["rankme"] == pytest.approx(records.rankme.iloc[-1], rel=1e-6)  # logged as float32
     assert seen[0]["best"] == pytest.approx(records.rankme.max(), rel=1e-6)
     best_epoch = int(records.rankme.idxmax())
-    assert seen[0]["best_path"].startswith(f"epoch={best_epoch}-") and (tmp_path / "checkpoints" / seen[0]["best_path"]).is_file()
+    assert seen[0]["best_path"].startswith(f"epoch={best_epoch}-")
+    assert (tmp_path / "checkpoints" / seen[0]["best_path"]).is_file()
 
 
 transformers = pytest.importorskip("transformers")
@@ -278,7 +279,8 @@ def test_hf_monitor_picks_the_best_checkpoint_by_a_label_free_metric(tmp_path):
     # trainer.evaluate() after training returns them too, from the last step's record (no new computation)
     assert trainer.evaluate()["eval_label_free/rankme"] == at_evaluation[6] and len(monitor.records) == 4
     tested = trainer.evaluate(train_set[:8], metric_key_prefix="test")  # the Trainer's prefix is kept
-    assert tested["test_label_free/rankme"] == at_evaluation[6] and trainer.state.log_history[-1]["test_label_free/rankme"]
+    assert tested["test_label_free/rankme"] == at_evaluation[6]
+    assert trainer.state.log_history[-1]["test_label_free/rankme"] == at_evaluation[6]
     with pytest.raises(ValueError, match="needs a schedule"):
         HFMonitor(images(), every_n_steps=None, at_evaluation=False)
     assert HFMonitor(images(), every_n_steps=None).at_evaluation  # evaluations alone are a schedule
