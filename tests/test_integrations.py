@@ -22,6 +22,11 @@ def images(n=240, seed=0):
     return torch.rand(n, 1, 12, 12, generator=torch.Generator().manual_seed(seed))
 
 
+def batches(n=64, seed=1):
+    """A Lightning data loader of ``n`` images in batches of 8."""
+    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images(n, seed=seed)), batch_size=8)
+
+
 class Module(nn.Module):
     def __init__(self):
         super().__init__()
@@ -90,7 +95,7 @@ def test_lightning_every_n_steps_logs_at_those_steps(tmp_path):
     from sslnb.integrations import LightningMonitor
 
     monitor = LightningMonitor(images(), every_n_epochs=None, every_n_steps=3, k=3, sample_size=120)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images(64, seed=1)), batch_size=8)
+    loader = batches()
     trainer = lightning.Trainer(max_steps=7, callbacks=[monitor], logger=CSVLogger(tmp_path), accelerator="cpu",
                                 enable_progress_bar=False, enable_checkpointing=False, log_every_n_steps=1)
     trainer.fit(LitModule(), loader)
@@ -121,8 +126,7 @@ def test_lightning_checkpoints_are_scored_on_their_own_weights_whenever_lightnin
     torch.manual_seed(0)
     monitor = LightningMonitor(images(), every_n_epochs=1, k=3, sample_size=120)
     checkpoint = ModelCheckpoint(dirpath=tmp_path, monitor="label_free/rankme", mode="max", save_top_k=-1)
-    train = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images(64, seed=1)), batch_size=8)
-    val = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images(16, seed=2)), batch_size=8)
+    train, val = batches(), batches(16, seed=2)
     trainer = lightning.Trainer(max_epochs=3, callbacks=[monitor, checkpoint], logger=False, accelerator="cpu",
                                 enable_progress_bar=False, **validation)
     trainer.fit(LitModuleWithValidation(), train, val)
@@ -138,7 +142,7 @@ import json, os, sys, torch, lightning
 sys.path.insert(0, {tests!r})
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
-from test_integrations import LitModule, images
+from test_integrations import LitModule, batches, images
 from sslnb.integrations import LightningMonitor
 
 rank = os.environ.get("LOCAL_RANK", "0")
@@ -146,7 +150,7 @@ monitor = LightningMonitor(images(), every_n_epochs=1, k=3, sample_size=120, log
 # both decide on every rank together: each rank must hold the metric
 checkpoint = ModelCheckpoint(dirpath="checkpoints", monitor="label_free/rankme", mode="max", save_top_k=1)
 stopping = EarlyStopping(monitor="label_free/rankme", mode="max", patience=10)
-loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images(64, seed=1)), batch_size=8)
+loader = batches()
 trainer = lightning.Trainer(max_epochs=2, callbacks=[monitor, stopping, checkpoint], logger=CSVLogger("logs"),
                             accelerator="cpu", devices=2, strategy="ddp", enable_progress_bar=False)
 trainer.fit(LitModule(), loader)

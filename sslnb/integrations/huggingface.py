@@ -141,12 +141,9 @@ class HFMonitor(transformers.TrainerCallback):
             if self.at_evaluation:
                 self._add_to_evaluation(state, model, logs, prefix)
             return
-        if not self._pending:
-            return
-        logs.update(self._pending)  # the same dict reaches every later callback (the reporters)
-        if state.log_history and state.log_history[-1].get("step") == state.global_step:
-            state.log_history[-1].update(self._pending)  # the Trainer appended its copy before on_log
-        self._pending = {}
+        if self._pending:
+            extend_log(state, logs, self._pending)
+            self._pending = {}
 
     def on_evaluate(self, args: Any, state: Any, control: Any, model: nn.Module = None,
                     metrics: dict | None = None, **kwargs: Any) -> Any:
@@ -164,11 +161,17 @@ class HFMonitor(transformers.TrainerCallback):
         # metrics. Every process decides on the best checkpoint (and early stopping) from its own metrics dict,
         # so all of them get rank 0's values.
         names = logged_names(self._record(state, model)) if state.is_world_process_zero else None
-        evaluated = {f"{prefix}_{name}": value for name, value in broadcast_from_rank_zero(names).items()}
-        metrics.update(evaluated)  # the same dict reaches the reporters after this callback
-        entry = state.log_history[-1] if state.log_history else {}
-        if entry.get("step") == state.global_step and f"{prefix}_runtime" in entry:
-            entry.update(evaluated)  # the Trainer appended its copy of the evaluation's log before on_log
+        names = broadcast_from_rank_zero(names)
+        extend_log(state, metrics, {f"{prefix}_{name}": value for name, value in names.items()})
+
+
+def extend_log(state: Any, logs: dict, values: dict[str, float]) -> None:
+    """Add ``values`` to a log the Trainer is making: to ``logs``, the dict every later callback (the reporters)
+    receives and ``evaluate()`` returns, and to the copy of it the Trainer appended to ``log_history`` first."""
+    entry = state.log_history[-1] if state.log_history else {}
+    if entry.get("step") == state.global_step and logs.keys() <= entry.keys():  # this log's copy
+        entry.update(values)
+    logs.update(values)
 
 
 def evaluation_prefix(logs: dict) -> str | None:
