@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from sslnb.metrics._checks import check_embeddings, warn_collapsed
-from sslnb.metrics._utils import l2_normalize
+from sslnb.metrics._utils import centred_rows, l2_normalize
 from sslnb.metrics.pairwise import BLOCK_ROWS, seeded_sample
 
 
@@ -55,14 +55,17 @@ def uniformity(Z: np.ndarray, t: float = 2.0, sample_size: int | None = 10_000, 
     if t <= 0:
         raise ValueError(f"t must be positive, got {t}")
     sample = seeded_sample(len(Z), sample_size, seed)
-    unit = torch.from_numpy(l2_normalize(Z if sample is None else Z[sample]).astype(np.float64))
+    # unit rows centred on their mean direction: ||u - v||^2 from the expansion, without the cancellation of
+    # 2 - 2 cos when every row points almost the same way (near collapse)
+    unit = centred_rows(l2_normalize(np.asarray(Z if sample is None else Z[sample], dtype=np.float64)))
+    squared = (unit * unit).sum(dim=1)
     n = unit.shape[0]
     # log-sum-exp over blocks of the upper triangle, so that no N x N matrix is held and nothing underflows
     logs = []
     for i0 in range(0, n, BLOCK_ROWS):
         block = unit[i0:i0 + BLOCK_ROWS]
-        cosine = block @ unit[i0:].T
-        exponent = -t * (2 - 2 * cosine).clamp_min(0)
+        distance = squared[i0:i0 + BLOCK_ROWS, None] + squared[None, i0:] - 2 * (block @ unit[i0:].T)
+        exponent = -t * distance.clamp_min(0)
         upper = torch.ones_like(exponent, dtype=torch.bool).triu(diagonal=1)  # pairs with j > i only
         logs.append(torch.logsumexp(exponent[upper], dim=0))
     value = float(torch.logsumexp(torch.stack(logs), dim=0)) - math.log(n * (n - 1) / 2)

@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.neighbors import KNeighborsClassifier
 
 from sslnb.metrics._checks import UndefinedMetricError, check_embeddings, check_labels, check_positive_int
-from sslnb.metrics._utils import float32_safe_scale
+from sslnb.metrics._utils import centred_array
 
 
 def cluster_learnability(Z: np.ndarray, pseudo_labels: np.ndarray, n_neighbors: int = 5, seed: int = 0) -> float:
@@ -37,7 +37,7 @@ def cluster_learnability(Z: np.ndarray, pseudo_labels: np.ndarray, n_neighbors: 
         raise UndefinedMetricError("cluster learnability: a single pseudo-class (k-means found one cluster)")
     order = np.random.RandomState(seed).permutation(len(Z))
     fit, held_out = order[: len(Z) // 2], order[len(Z) // 2:]
-    X = np.asarray(Z, dtype=np.float64) * float32_safe_scale(Z)
+    X = centred_array(Z)  # the kNN's brute-force distances use the expansion, which an offset would cancel
     classifier = KNeighborsClassifier(n_neighbors=min(n_neighbors, len(fit)), algorithm="brute")
     classifier.fit(X[fit], pseudo_labels[fit])
     return float(np.mean(classifier.predict(X[held_out]) == pseudo_labels[held_out]))

@@ -14,7 +14,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_mutual_info_score
 
 from sslnb.metrics._checks import check_embeddings, check_labels, check_positive_int
-from sslnb.metrics._utils import float32_safe_scale
+from sslnb.metrics._utils import centred_array
 from sslnb.metrics.moments import Moments, second_moments
 from sslnb.metrics.pairwise import pairwise_pass, seeded_sample, silhouette_from_sums
 
@@ -33,9 +33,11 @@ def kmeans(Z: np.ndarray, k: int, seed: int = 0, n_init: int = 1) -> np.ndarray:
     k = check_positive_int(k, "k")
     if k > len(Z):
         raise ValueError(f"k={k} clusters is more than the {len(Z)} samples; lower k or embed more samples")
-    scale = float32_safe_scale(Z)  # an exact power of two: float32 k-means must not overflow on huge values
-    if scale != 1.0:
-        Z = np.asarray(Z) * np.asarray(scale, dtype=np.asarray(Z).dtype)
+    # centred in float64 (then back to the input's precision): scikit-learn centres too, but in the input's
+    # dtype, after a float32 mean of values that may share a large offset; the power of two keeps float32
+    # squares in range
+    dtype = np.float32 if np.asarray(Z).dtype == np.float32 else np.float64
+    Z = centred_array(Z).astype(dtype, copy=False)
     return KMeans(n_clusters=k, init="k-means++", n_init=n_init, random_state=seed).fit_predict(Z)
 
 

@@ -22,11 +22,9 @@ from sslnb.metrics.moments import Moments, as_moments
 def embedding_std(Z: np.ndarray | Moments) -> float:
     """Mean per-dimension std of the L2-normalised rows of ``Z`` (N x D, finite, N >= 2)."""
     moments = as_moments(Z)
-    n = moments.n_samples
-    mean = moments.unit_total / n
-    second = np.diag(moments.unit_gram) / n
-    variance = second - mean**2
-    variance = np.where(variance > 16 * np.finfo(float).eps * second, variance, 0.0)  # cancellation round-off
+    second = np.diag(moments.unit_gram) / moments.n_samples
+    variance = moments.unit_variances  # centred sums: no cancellation near collapse
+    variance = np.where(variance > 16 * np.finfo(float).eps * second, variance, 0.0)  # round-off of exact collapse
     value = float(np.mean(np.sqrt(variance)))
     if value <= 1e-6 / math.sqrt(moments.dim):
         warn_collapsed("embedding std", value, "every row points in the same direction")

@@ -31,13 +31,7 @@ from scipy.spatial.distance import pdist, squareform
 from sklearn.neighbors import NearestNeighbors
 
 from sslnb.metrics._checks import UndefinedMetricError, check_embeddings, check_positive_int
-from sslnb.metrics._utils import float32_safe_scale
-
-
-def _rescaled(Z: np.ndarray) -> np.ndarray:
-    # both estimators are scale-free; an exact power-of-two rescale keeps float arithmetic in range
-    scale = float32_safe_scale(Z)
-    return np.asarray(Z, dtype=np.float64) * scale
+from sslnb.metrics._utils import centred_array
 
 
 def twonn_from_distances(r1: np.ndarray, r2: np.ndarray) -> float:
@@ -61,7 +55,8 @@ def twonn_dimension(Z: np.ndarray) -> float:
 
     The neighbours are exact (brute force over all rows); pass a sample for large N: the cost is O(N^2 D).
     """
-    Z = _rescaled(check_embeddings(Z, min_samples=3))
+    # centred: scikit-learn's brute-force distances use the expansion ||x||^2 + ||y||^2 - 2 x.y
+    Z = centred_array(check_embeddings(Z, min_samples=3))
     distances, _ = NearestNeighbors(n_neighbors=3, algorithm="brute").fit(Z).kneighbors(Z)
     # column 0 is the point itself (distance 0), unless it has an exact duplicate, which then is r1 = 0
     return twonn_from_distances(distances[:, 1], distances[:, 2])
@@ -101,7 +96,7 @@ def mst_dimension(Z: np.ndarray, max_points: int = 1000, n_sizes: int = 6, seed:
         n_sizes: the number of sample sizes, spaced geometrically from a quarter of that up to it.
         seed: the permutation whose prefixes are the samples.
     """
-    Z = _rescaled(check_embeddings(Z, min_samples=8))
+    Z = centred_array(check_embeddings(Z, min_samples=8))  # scale- and translation-free, in float range
     max_points, n_sizes = check_positive_int(max_points, "max_points"), check_positive_int(n_sizes, "n_sizes")
     if n_sizes < 2:
         raise ValueError(f"n_sizes must be at least 2 (a slope needs two sizes), got {n_sizes}")

@@ -40,6 +40,10 @@ class Moments:
     unit_gram: np.ndarray  # W^T W
     unit_total: np.ndarray  # sum of the rows of W
     zero_rows: int  # rows of Z that are exactly 0 (they stay 0 in W)
+    # sum_i (z_i - mean)(z_i - mean)^T, and the same for W, accumulated about a shift (see second_moments);
+    # None: derived from gram and total (exact in exact arithmetic, but it cancels for a large offset)
+    scatter: np.ndarray | None = None
+    unit_scatter: np.ndarray | None = None
 
     @property
     def dim(self) -> int:
@@ -54,8 +58,22 @@ class Moments:
     @cached_property
     def covariance(self) -> np.ndarray:
         """Unbiased sample covariance of the rows of Z."""
-        mean = self.total / self.n_samples
-        return (self.gram - self.n_samples * np.outer(mean, mean)) / (self.n_samples - 1)
+        return self._centred(self.scatter, self.gram, self.total) / (self.n_samples - 1)
+
+    @cached_property
+    def unit_variances(self) -> np.ndarray:
+        """Population variance of each coordinate of the L2-normalised rows W, (D,)."""
+        return np.diag(self._centred(self.unit_scatter, self.unit_gram, self.unit_total)) / self.n_samples
+
+    def _centred(self, scatter: np.ndarray | None, gram: np.ndarray, total: np.ndarray) -> np.ndarray:
+        if scatter is not None:
+            return scatter
+        return gram - np.outer(total, total) / self.n_samples
+
+    def of_directions(self) -> "Moments":
+        """The moments of the L2-normalised rows W as if they were the rows: for entropies of directions."""
+        return Moments(self.n_samples, self.unit_gram, self.unit_total, self.unit_gram, self.unit_total,
+                       self.zero_rows, self.unit_scatter, self.unit_scatter)
 
     @cached_property
     def _covariance_eigh(self) -> tuple[np.ndarray, np.ndarray]:
@@ -105,49 +123,63 @@ def _without_round_off(eigenvalues: np.ndarray) -> np.ndarray:
     return np.where(eigenvalues > threshold, eigenvalues, 0.0)
 
 
+class _ShiftedSums:
+    """Running sums of (x - c) and (x - c)(x - c)^T, with c the first chunk's mean row.
+
+    Works on NumPy arrays and torch tensors alike (float64 chunks). With c close to the mean, the centred
+    scatter sum (x - c)(x - c)^T - t t^T / N (t = sum of x - c) cancels nothing, however large the rows'
+    common offset; Z^T Z and sum x follow exactly from the same sums.
+    """
+
+    def __init__(self) -> None:
+        self.shift = self.gram = self.total = None
+
+    def add(self, chunk) -> None:
+        if self.shift is None:
+            self.shift = chunk.mean(0)
+            self.gram, self.total = 0.0, 0.0
+        deviations = chunk - self.shift
+        self.gram = self.gram + deviations.T @ deviations
+        self.total = self.total + deviations.sum(0)
+
+    def result(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Z^T Z, sum_i z_i and the centred scatter sum_i (z_i - mean)(z_i - mean)^T, as NumPy float64."""
+        shift, gram, total = (np.asarray(v.cpu() if isinstance(v, torch.Tensor) else v, dtype=np.float64)
+                              for v in (self.shift, self.gram, self.total))
+        scatter = gram - np.outer(total, total) / n
+        raw_gram = gram + np.outer(shift, total) + np.outer(total, shift) + n * np.outer(shift, shift)
+        return raw_gram, total + n * shift, scatter
+
+
 def second_moments(Z: np.ndarray | torch.Tensor, chunk_rows: int = CHUNK_ROWS) -> Moments:
     """Stream over the rows of ``Z`` (N x D, finite) once and return its :class:`Moments`.
 
     A torch tensor is summed on its own device (float64 chunks there, so a 10^6 x 2048 GPU matrix never
     crosses to the host); only the D x D sums come back, and the spectra are then the same NumPy code.
+    The sums are taken about the first chunk's mean (:class:`_ShiftedSums`), so the covariance keeps its
+    precision when the rows share an offset far larger than their spread.
     """
     Z = check_embeddings(Z)
-    if isinstance(Z, torch.Tensor):
-        return _tensor_moments(Z, chunk_rows)
-    n, d = Z.shape
-    gram, unit_gram = np.zeros((d, d)), np.zeros((d, d))
-    total, unit_total = np.zeros(d), np.zeros(d)
+    on_device = isinstance(Z, torch.Tensor)
+    rows, directions = _ShiftedSums(), _ShiftedSums()
     zero_rows = 0
-    for start in range(0, n, chunk_rows):
-        chunk = np.asarray(Z[start:start + chunk_rows], dtype=np.float64)
-        norms = np.linalg.norm(chunk, axis=1, keepdims=True)
-        zero_rows += int(np.sum(norms == 0))
-        unit = chunk / np.where(norms > 0, norms, 1.0)
-        gram += chunk.T @ chunk
-        unit_gram += unit.T @ unit
-        total += chunk.sum(axis=0)
-        unit_total += unit.sum(axis=0)
-    return Moments(n, gram, total, unit_gram, unit_total, zero_rows)
-
-
-def _tensor_moments(Z: torch.Tensor, chunk_rows: int) -> Moments:
-    n, d = Z.shape
-    gram = torch.zeros((d, d), dtype=torch.float64, device=Z.device)
-    unit_gram = torch.zeros_like(gram)
-    total = torch.zeros(d, dtype=torch.float64, device=Z.device)
-    unit_total = torch.zeros_like(total)
-    zero_rows = 0
-    for start in range(0, n, chunk_rows):
-        chunk = Z[start:start + chunk_rows].to(torch.float64)
-        norms = chunk.norm(dim=1, keepdim=True)
-        zero_rows += int((norms == 0).sum())
-        unit = chunk / torch.where(norms > 0, norms, torch.ones_like(norms))
-        gram += chunk.T @ chunk
-        unit_gram += unit.T @ unit
-        total += chunk.sum(dim=0)
-        unit_total += unit.sum(dim=0)
-    host = [value.cpu().numpy() for value in (gram, total, unit_gram, unit_total)]
-    return Moments(n, *host, zero_rows)
+    for start in range(0, len(Z), chunk_rows):
+        if on_device:
+            chunk = Z[start:start + chunk_rows].to(torch.float64)
+            norms = chunk.norm(dim=1, keepdim=True)
+            zero_rows += int((norms == 0).sum())
+            unit = chunk / torch.where(norms > 0, norms, torch.ones_like(norms))
+        else:
+            chunk = np.asarray(Z[start:start + chunk_rows], dtype=np.float64)
+            norms = np.linalg.norm(chunk, axis=1, keepdims=True)
+            zero_rows += int(np.sum(norms == 0))
+            unit = chunk / np.where(norms > 0, norms, 1.0)
+        rows.add(chunk)
+        directions.add(unit)
+    n = len(Z)
+    gram, total, scatter = rows.result(n)
+    unit_gram, unit_total, unit_scatter = directions.result(n)
+    return Moments(n, gram, total, unit_gram, unit_total, zero_rows, scatter, unit_scatter)
 
 
 def as_moments(Z: np.ndarray | Moments) -> Moments:

@@ -11,6 +11,12 @@ triangle only, since P is symmetric) and derives both from it. Memory stays O(bl
 is ever held. Neighbour distances are recomputed exactly in float64 once the neighbours are chosen, so
 float32 round-off cannot turn exact duplicates into small positive distances.
 
+The expansion cancels when the rows share an offset much larger than their spread, which is what a model
+near collapse produces (and, for the unit rows u, when they all point almost the same way). The rows, and
+the unit rows for unit neighbours, are therefore centred in float64 first: distances do not change, and
+the float32 products then only see the spread (the unit-row distances use the same expansion on the
+centred unit rows instead of 2 - 2 cos).
+
 A torch tensor is processed on its own device (a GPU does the products, the neighbour search and the
 float64 recomputation); a NumPy array runs through torch on the CPU. Both give the same numbers.
 """
@@ -22,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sslnb.metrics._utils import float32_safe_scale
+from sslnb.metrics._utils import centred_rows, float32_safe_scale
 
 BLOCK_ROWS = 2048
 
@@ -35,8 +41,25 @@ class PairwiseStats:
     neighbor_distances: np.ndarray | None  # (N, k): distances to the k nearest other samples, ascending
 
 
-def _unit(X: torch.Tensor) -> torch.Tensor:
-    return X / X.norm(dim=1, keepdim=True).clamp_min(torch.finfo(X.dtype).tiny)
+@dataclass(frozen=True)
+class _Rows:
+    """Centred float64 rows and their float32 copy (times an exact power of two) for the blocked products."""
+
+    exact: torch.Tensor  # (N, D) float64, centred: the distances of the input, no offset to cancel
+    fast: torch.Tensor  # (N, D) float32, exact * scale
+    squared: torch.Tensor  # (N,) squared norms of ``fast``
+    scale: float
+
+    @classmethod
+    def of(cls, Z: np.ndarray | torch.Tensor, unit: bool) -> "_Rows":
+        exact = centred_rows(Z, unit=unit)
+        scale = float32_safe_scale(exact)  # exact power of two: float32 squares must not over- or underflow
+        fast = (exact * scale).to(torch.float32).contiguous()
+        return cls(exact, fast, (fast * fast).sum(dim=1), scale)
+
+    def squared_distances(self, rows_i: slice, rows_j: slice) -> torch.Tensor:
+        dots = self.fast[rows_i] @ self.fast[rows_j].T
+        return (self.squared[rows_i, None] + self.squared[None, rows_j] - 2 * dots).clamp_min_(0)
 
 
 def pairwise_pass(
@@ -50,22 +73,22 @@ def pairwise_pass(
         labels: (N,) cluster labels for the silhouette, or None.
         n_neighbors: k of the neighbour distances (0: none), k < N.
         unit_neighbors: neighbours of the L2-normalised rows (True) or of the raw rows (False).
+
+    The rows (and, for unit neighbours, the directions) are centred in float64 before the float32
+    products (:func:`~sslnb.metrics._utils.centred_rows`), so a common offset changes nothing.
     """
-    scale = float32_safe_scale(Z)  # exact power of two: float32 squares must not overflow
-    if isinstance(Z, torch.Tensor):
-        X = (Z if scale == 1.0 else Z * scale).to(torch.float32).contiguous()
-    else:
-        X = torch.from_numpy(np.ascontiguousarray(Z if scale == 1.0 else np.asarray(Z) * scale, dtype=np.float32))
-    n, device = X.shape[0], X.device
-    squared = (X * X).sum(dim=1)
-    norms = squared.sqrt().clamp_min(torch.finfo(torch.float32).tiny)
+    k = n_neighbors
+    raw = _Rows.of(Z, unit=False) if labels is not None or (k and not unit_neighbors) else None
+    near_rows = (_Rows.of(Z, unit=True) if unit_neighbors else raw) if k else None
+    if raw is None and near_rows is None:
+        raise ValueError("pairwise_pass needs labels or n_neighbors > 0: there is nothing to compute")
+    n, device = Z.shape[0], (raw if raw is not None else near_rows).fast.device
     onehot = sizes = codes = sums = None
     if labels is not None:
         classes, codes = np.unique(labels, return_inverse=True)
         onehot = torch.nn.functional.one_hot(torch.from_numpy(codes), len(classes)).to(device, torch.float32)
         sizes = np.bincount(codes, minlength=len(classes)).astype(np.int64)
         sums = torch.zeros(n, len(classes), dtype=torch.float64, device=device)
-    k = n_neighbors
     best = torch.full((n, k), float("inf"), device=device) if k else None
     best_index = torch.zeros((n, k), dtype=torch.long, device=device) if k else None
 
@@ -82,46 +105,33 @@ def pairwise_pass(
         rows_i = slice(i0, min(i0 + block_rows, n))
         for j0 in range(i0, n, block_rows):
             rows_j = slice(j0, min(j0 + block_rows, n))
-            dots = X[rows_i] @ X[rows_j].T
             diagonal = i0 == j0
+            raw_squared = raw.squared_distances(rows_i, rows_j) if raw is not None else None
             if sums is not None:
-                distance = (squared[rows_i, None] + squared[None, rows_j] - 2 * dots).clamp_min_(0).sqrt_()
+                distance = raw_squared.sqrt()
                 if diagonal:
                     distance.fill_diagonal_(0.0)
                 sums[rows_i] += (distance @ onehot[rows_j]).double()
                 if not diagonal:
                     sums[rows_j] += (distance.T @ onehot[rows_i]).double()
             if k:
-                if unit_neighbors:
-                    near = (2 - 2 * dots / (norms[rows_i, None] * norms[None, rows_j])).clamp_min_(0)
-                else:
-                    near = (squared[rows_i, None] + squared[None, rows_j] - 2 * dots).clamp_min_(0)
+                near = raw_squared.clone() if near_rows is raw else near_rows.squared_distances(rows_i, rows_j)
                 if diagonal:
                     near.fill_diagonal_(float("inf"))  # a sample is not its own neighbour
                 merge(rows_i, near, j0)
                 if not diagonal:
                     merge(rows_j, near.T, i0)
-    neighbor_distances = None
-    if k and isinstance(Z, torch.Tensor):
-        neighbor_distances = _exact_tensor_distances(Z, best_index, unit_neighbors)
-    elif k:
-        exact = np.asarray(Z, dtype=np.float64)
-        if unit_neighbors:
-            exact = exact / np.maximum(np.linalg.norm(exact, axis=1, keepdims=True), np.finfo(float).tiny)
-        index = best_index.numpy()
-        # one neighbour rank at a time: an (N, k, D) difference array would hold k copies of Z
-        columns = [np.linalg.norm(exact - exact[index[:, j]], axis=1) for j in range(k)]
-        neighbor_distances = np.sort(np.stack(columns, axis=1), axis=1)
+    neighbor_distances = _exact_distances(near_rows.exact, best_index) if k else None
     return PairwiseStats(
-        None if sums is None else sums.cpu().numpy() / scale, sizes, codes, neighbor_distances,
+        None if sums is None else sums.cpu().numpy() / raw.scale, sizes, codes, neighbor_distances,
     )
 
 
-def _exact_tensor_distances(Z: torch.Tensor, index: torch.Tensor, unit: bool) -> np.ndarray:
-    """Float64 distances from each row to its chosen neighbours, computed on the tensor's device."""
-    exact = Z.to(torch.float64)
-    if unit:
-        exact = exact / exact.norm(dim=1, keepdim=True).clamp_min(np.finfo(float).tiny)
+def _exact_distances(exact: torch.Tensor, index: torch.Tensor) -> np.ndarray:
+    """Float64 distances from each row to its chosen neighbours, ascending, computed where the rows live.
+
+    One neighbour rank at a time: an (N, k, D) difference array would hold k copies of the rows.
+    """
     columns = [(exact - exact[index[:, j]]).norm(dim=1) for j in range(index.shape[1])]
     return torch.stack(columns, dim=1).sort(dim=1).values.cpu().numpy()
 

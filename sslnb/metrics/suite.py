@@ -16,7 +16,7 @@ histograms and the O(sample^2 D) pairwise pass (silhouette sums, kNN search, flo
 run where the tensor lives, so 10^6 x 2048 embeddings on a GPU never cross to the host. What comes back
 is small: the D x D sums (whose eigen-decompositions run in NumPy, float64) and the sample of at most
 ``sample_size`` rows for k-means, the intrinsic dimensions and cluster learnability (scikit-learn and
-SciPy, on the CPU). On a CPU tensor the numbers equal the NumPy path's (tests/metrics/test_suite_torch.py).
+SciPy, on the CPU). On a CPU tensor the numbers equal the NumPy path's (tests/test_metrics_torch.py).
 
 Metrics that are undefined for collapsed embeddings, or for embeddings of too few dimensions (alpha-ReQ
 needs 3 or more eigenvalues past its first rank), become NaN with a logged warning, so a collapsed checkpoint still gets a row; bad input (NaN, wrong shapes) still raises.
@@ -173,9 +173,7 @@ def _embedding_only(result: SuiteResult, Z: np.ndarray | torch.Tensor, Zs: np.nd
     result.values["ami_c1_c2"] = clustering_agreement(c1, c2)
     # entropies of the directions (unit rows) by default: cosine losses shape directions, and a rescaling
     # of the features cannot fake them
-    unit_moments = Moments(moments.n_samples, moments.unit_gram, moments.unit_total, moments.unit_gram,
-                           moments.unit_total, moments.zero_rows)
-    entropy_moments = unit_moments if options.entropy_normalize else moments
+    entropy_moments = moments.of_directions() if options.entropy_normalize else moments
     _attempt(result, ("entropy_kl_bits",),
              lambda: kl_from_neighbor_distances(stats.neighbor_distances[:, k_nn - 1], Z.shape[1], k_nn) / LN2)
     _attempt(result, ("entropy_gaussian_bits",), lambda: _gaussian_nats(entropy_moments, 1e-6) / LN2)
