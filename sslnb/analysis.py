@@ -8,7 +8,7 @@ import pandas as pd
 
 from sslnb.columns import DIAGNOSTIC, LABEL_BASED, LABEL_FREE
 
-__all__ = ["DIAGNOSTIC", "LABEL_BASED", "LABEL_FREE", "load_metrics", "with_reference", "outlier_milestones"]
+__all__ = ["DIAGNOSTIC", "LABEL_BASED", "LABEL_FREE", "load_metrics", "with_reference", "outlier_mask", "outlier_milestones"]
 
 
 def load_metrics(paths: list[Path] | list[str]) -> pd.DataFrame:
@@ -32,7 +32,21 @@ def with_reference(table: pd.DataFrame, reference: str = "linear_probe_acc",
     return table.merge(ref.rename(columns={reference: "reference"}), on=keys, how="left")
 
 
-def outlier_milestones(table: pd.DataFrame) -> pd.DataFrame:
-    """Checkpoint x layer rows with at least one outlying sample (``outlier_fraction > 0``)."""
-    flagged = table[table["outlier_fraction"] > 0]
+def outlier_mask(table: pd.DataFrame, threshold: float | None = None) -> pd.Series:
+    """True for the checkpoint x layer rows with at least one sample beyond robust z = ``threshold``.
+
+    ``threshold=None`` takes the evaluate stage's own (``metrics.outlier_z``: ``outlier_fraction > 0``);
+    any other threshold reads the largest z-score of each row (``outlier_max_z > threshold``), so a
+    notebook can flag at another level without re-scoring.
+    """
+    if threshold is None:
+        return table.get("outlier_fraction", pd.Series(0.0, index=table.index)) > 0
+    if not threshold > 0:
+        raise ValueError(f"outlier_z must be a positive robust z-score, got {threshold}")
+    return table.get("outlier_max_z", pd.Series(float("nan"), index=table.index)) > threshold
+
+
+def outlier_milestones(table: pd.DataFrame, threshold: float | None = None) -> pd.DataFrame:
+    """Checkpoint x layer rows with at least one outlying sample (see :func:`outlier_mask`)."""
+    flagged = table[outlier_mask(table, threshold)]
     return flagged[[c for c in ("method", "layer", "epoch", "outlier_fraction", "outlier_max_z") if c in table]]

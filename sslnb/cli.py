@@ -49,7 +49,8 @@ Fashion-MNIST is looked for in data.path (params.yaml), then in Debian's dataset
 
 
 EVALUATE_FORMATS = """\
-input formats (one file per checkpoint; the epoch is the last number in the file name):
+input formats (one file per checkpoint; the epoch is the last number in the file name, or --epoch N for
+one file whose name has none; every file of a run must have the same width):
   .npy       one (n_samples, n_features) array, reported as layer 'embedding'
   .npz       every 2-D array is a layer named by its key; sslnb's own files (eval_<layer>, probe_<layer>,
              views_<layer>) are read as the pipeline reads them, view-based metrics included
@@ -76,6 +77,9 @@ def parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    from sslnb import __version__
+
+    parser.add_argument("--version", action="version", version=f"sslnb {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--params", type=Path, default=None,
                         help="settings file (default: ROOT/params.yaml)")
@@ -112,6 +116,8 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", type=Path, default=Path("sslnb_metrics.csv"),
                           help="where to write the table (bring-your-own mode; default: sslnb_metrics.csv)")
     evaluate.add_argument("--name", help="value of the table's 'method' column (default: the inputs' folder)")
+    evaluate.add_argument("--epoch", type=int,
+                          help="the epoch of a single input file whose name holds no epoch number (e.g. final.npy)")
     evaluate.add_argument("--k", type=int, help="k-means clusters (default: metrics.k, else the number of classes)")
     evaluate.add_argument("--labels", type=Path,
                           help="labels of the rows, same order: .npy (1-D) or a text file with one per line")
@@ -215,7 +221,7 @@ def _cmd_evaluate(args: argparse.Namespace, params, paths) -> Path:
     if not args.inputs:
         raise UsageError("nothing to evaluate: give embedding files or a checkpoint folder, or --method M "
                          "(see sslnb evaluate --help)")
-    check_writable(args.out, "--out")  # before any work, not after it
+    check_writable(args.out, "--out", suffix=".csv")  # before any work, not after it
     from sslnb.external import evaluate_checkpoint_folder, evaluate_files, read_labels
     from sslnb.io import save_csv
 
@@ -224,12 +230,14 @@ def _cmd_evaluate(args: argparse.Namespace, params, paths) -> Path:
     if folders:
         if len(args.inputs) > 1:
             raise UsageError("give one checkpoint folder at a time")
+        if args.epoch is not None:
+            raise UsageError("--epoch names the epoch of one embedding file; a checkpoint records its own")
         table = evaluate_checkpoint_folder(folders[0], paths, params.metrics, k, args.name, params.protocols)
     else:
         labels = read_labels(args.labels) if args.labels else None
         name = args.name or args.inputs[0].resolve().parent.name
         table = evaluate_files(list(args.inputs), name, params.metrics, k, labels, args.label_column,
-                               args.probe_fraction)
+                               args.probe_fraction, epoch=args.epoch)
     save_csv(table, args.out)
     return args.out
 
@@ -239,7 +247,7 @@ def _cmd_evaluate_model(args: argparse.Namespace, params, paths) -> Path:
         raise UsageError("--torchscript needs --image-size: the size the encoder expects")
     name = args.name or (args.torchscript.stem if args.torchscript else args.timm or args.torchvision)
     out = args.out or Path(f"{name}.csv")
-    check_writable(out, "--out")
+    check_writable(out, "--out", suffix=".csv")
     from sslnb.data import load_dataset
     from sslnb.io import save_csv
     from sslnb.pretrained import evaluate_encoder, timm_encoder, torchscript_encoder, torchvision_encoder
@@ -303,9 +311,11 @@ def _cmd_report(args: argparse.Namespace, params, paths) -> Path:
 
 
 def _cmd_notebook(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.notebooks import execute, parse_parameters
+    from sslnb.notebooks import check_method_parameter, execute, parse_parameters
 
-    return execute(args.notebook, args.output, parse_parameters(args.parameter), cwd=paths.root)
+    parameters = parse_parameters(args.parameter)
+    check_method_parameter(parameters, args.params or paths.params)
+    return execute(args.notebook, args.output, parameters, cwd=paths.root, verbose=args.verbose)
 
 
 # One handler per command. The stage-dependency test (tests/stage_deps.py) follows the imports of each

@@ -42,11 +42,18 @@ def one_line(error: BaseException) -> str:
     return " ".join(message.split())
 
 
-def check_writable(path: Path, what: str) -> None:
-    """Fail now, before any work, if ``path`` cannot be written as a file (``what`` names the option)."""
+def check_writable(path: Path, what: str, suffix: str | None = None) -> None:
+    """Fail now, before any work, if ``path`` cannot be written as a file (``what`` names the option).
+
+    ``suffix`` (e.g. ``".csv"``): the only file type the command writes; another extension is refused rather
+    than written under a misleading name.
+    """
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"{what} {path} is a folder; give a file name, e.g. {path / 'metrics.csv'}")
+    if suffix is not None and path.suffix.lower() != suffix:
+        raise UsageError(f"{what} {path}: sslnb writes this table as {suffix[1:].upper()}; give a file name "
+                         f"ending in {suffix}, e.g. {path.with_suffix(suffix)}")
     parent = path.parent
     while not parent.exists():  # the writer creates missing folders: check the first one that exists
         parent = parent.parent

@@ -8,8 +8,9 @@
 - ``.parquet``: one row per sample, every numeric column a feature (``--label-column`` names a column
   of labels instead).
 
-The epoch of a file is the last number in its name (``epoch_0010.npy``, ``ckpt-20.npz``, ``step500``), or
-its position among the files if it has none. ``sslnb evaluate FOLDER`` with a folder of sslnb checkpoints
+The epoch of a file is the last number in its name (``epoch_0010.npy``, ``ckpt-20.npz``, ``step500``); a
+name without one is refused (``--epoch N`` names it for a single file), and so are files of different
+embedding widths, which cannot be one run's checkpoints. ``sslnb evaluate FOLDER`` with a folder of sslnb checkpoints
 (``epoch_*.pt``) rebuilds each encoder from the checkpoint's own config and embeds the project's prepared
 data set, exactly as the pipeline's embed stage does.
 
@@ -31,6 +32,7 @@ from tqdm.auto import tqdm
 from sslnb.columns import DIAGNOSTIC, FEWSHOT_STD, LABEL_BASED, LABEL_FREE
 from sslnb.config import MetricsConfig, Params, ProtocolsConfig, params_from_dict
 from sslnb.embed import augmented_views, embed_arrays
+from sslnb.errors import UsageError
 from sslnb.evaluate import layer_rows, layers_of, probe_metrics
 from sslnb.metrics import SuiteOptions
 from sslnb.io import load_arrays, load_checkpoint
@@ -40,10 +42,14 @@ FORMATS = (".npy", ".npz", ".parquet")
 FIX = "save it again (np.save, np.savez or DataFrame.to_parquet)"
 
 
-def epoch_of(path: Path, position: int) -> int:
-    """The last integer in the file name's stem, else ``position``."""
+def epoch_of(path: Path) -> int:
+    """The last integer in the file name's stem (``epoch_0010.npy``, ``ckpt-20.npz``, ``step500``)."""
     numbers = re.findall(r"\d+", path.name.split(".")[0])
-    return int(numbers[-1]) if numbers else position
+    if not numbers:
+        # epoch 0 would read as the random initialisation, and a position is no epoch: refuse to guess
+        raise UsageError(f"{path}: the file name holds no epoch number; rename it (e.g. epoch_0010{path.suffix}) "
+                         "or, for a single file, give its epoch with --epoch N")
+    return int(numbers[-1])
 
 
 def read_embedding_file(path: Path, label_column: str | None = None) -> tuple[dict[str, dict[str, np.ndarray]],
@@ -130,21 +136,44 @@ def _file_rows(layers: dict[str, dict[str, np.ndarray]], labels: np.ndarray | No
     return rows
 
 
+def _check_widths(widths: dict[str, tuple[int, Path]], layers: dict[str, dict[str, np.ndarray]], path: Path) -> None:
+    """Every file of one run gives each layer the same embedding width; the first file sets it."""
+    for layer, parts in layers.items():
+        dim = parts["eval"].shape[1]
+        first_dim, first_path = widths.setdefault(layer, (dim, path))
+        if dim != first_dim:
+            raise UsageError(f"{path} has {dim}-dimensional embeddings (layer {layer!r}) but {first_path} has "
+                             f"{first_dim}: the checkpoints of one run share one width, so these look like two "
+                             "runs; score each in its own call, with --name")
+
+
 def evaluate_files(files: list[Path], method: str, cfg: MetricsConfig, k: int | None,
                    labels: np.ndarray | None = None, label_column: str | None = None,
-                   probe_fraction: float = 0.5) -> pd.DataFrame:
-    """The tidy metrics table of embedding files, one per checkpoint, ordered by epoch."""
+                   probe_fraction: float = 0.5, epoch: int | None = None) -> pd.DataFrame:
+    """The tidy metrics table of embedding files, one per checkpoint, ordered by epoch.
+
+    The epoch of each file is the last number in its name; ``epoch`` gives it for a single file whose name
+    has none. Files whose embedding widths differ are refused (two runs, not one).
+    """
     if not files:
         raise ValueError("no embedding files given")
-    ordered = sorted(enumerate(files), key=lambda item: epoch_of(item[1], item[0]))
-    epochs = [epoch_of(path, position) for position, path in ordered]
-    for (_, first), (_, second), epoch, following in zip(ordered, ordered[1:], epochs, epochs[1:]):
-        if epoch == following:
-            raise ValueError(f"{first} and {second} are both epoch {epoch} of {method!r}; score one run per call "
-                             "(separate calls with --name for each run), or rename the files")
-    rows = []
-    for (_, path), epoch in tqdm(list(zip(ordered, epochs)), desc=f"metrics {method}", unit="file"):
+    for path in files:  # a typo or a format is named as such, before the names' epochs are read
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} does not exist")
+        if path.suffix.lower() not in FORMATS:
+            raise ValueError(f"{path}: unsupported format {path.suffix!r}; use one of {', '.join(FORMATS)}")
+    if epoch is not None and len(files) > 1:
+        raise UsageError(f"--epoch names the epoch of a single file, but {len(files)} were given; put each "
+                         "file's epoch in its name instead (epoch_0010.npy, ...)")
+    dated = sorted((epoch if epoch is not None else epoch_of(path), path) for path in files)
+    for (first_epoch, first), (second_epoch, second) in zip(dated, dated[1:]):
+        if first_epoch == second_epoch:
+            raise ValueError(f"{first} and {second} are both epoch {first_epoch} of {method!r}; score one run "
+                             "per call (separate calls with --name for each run), or rename the files")
+    rows, widths = [], {}
+    for epoch, path in tqdm(dated, desc=f"metrics {method}", unit="file"):
         layers, file_labels = read_embedding_file(path, label_column)
+        _check_widths(widths, layers, path)
         file_labels = labels if labels is not None else file_labels
         clusters = k if k is not None else (len(np.unique(file_labels)) if file_labels is not None else None)
         if clusters is None:
@@ -188,7 +217,11 @@ def evaluate_checkpoint_folder(folder: Path, paths: ProjectPaths, cfg: MetricsCo
 
     files = epoch_files(folder, ".pt")
     if not files:
-        raise FileNotFoundError(f"no sslnb checkpoints (epoch_*.pt) in {folder}")
+        embeddings = sorted(path for path in folder.iterdir() if path.suffix.lower() in FORMATS)
+        hint = (f"; it holds {len(embeddings)} embedding file(s) ({', '.join(p.name for p in embeddings[:3])}"
+                f"{', ...' if len(embeddings) > 3 else ''}): pass the files themselves, e.g. sslnb evaluate "
+                f"{folder}/*{embeddings[0].suffix}" if embeddings else "")
+        raise FileNotFoundError(f"no sslnb checkpoints (epoch_*.pt) in {folder}{hint}")
     data = load_dataset(paths.dataset)
     k = dataclasses.replace(cfg, k=k).clusters(data.classes)
     labels = (data.test_labels, data.probe_labels) if data.labelled else (None, None)

@@ -1,7 +1,8 @@
 """Figures drawn from the metrics tables. Functions return the figure; :func:`save_figure` writes it.
 
-Outlier milestones (checkpoints with ``outlier_fraction > 0``, see :mod:`sslnb.metrics.outliers`) are
-drawn in :data:`OUTLIER_COLOUR` wherever checkpoints are points.
+Outlier milestones (checkpoints with a sample beyond the robust z-score ``outlier_z``, by default the
+evaluate stage's ``metrics.outlier_z``; see :func:`sslnb.analysis.outlier_mask` and
+:mod:`sslnb.metrics.outliers`) are drawn in :data:`OUTLIER_COLOUR` wherever checkpoints are points.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 
+from sslnb.analysis import outlier_mask
 from sslnb.io import atomic_path
 
 OUTLIER_COLOUR = "#d62728"
@@ -57,8 +59,8 @@ def _integer_epochs(ax: plt.Axes) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
 
 
-def _mark_outliers(ax: plt.Axes, rows: pd.DataFrame, metric: str) -> None:
-    flagged = rows[rows["outlier_fraction"] > 0] if "outlier_fraction" in rows else rows.iloc[:0]
+def _mark_outliers(ax: plt.Axes, rows: pd.DataFrame, metric: str, outlier_z: float | None) -> None:
+    flagged = rows[outlier_mask(rows, outlier_z)]
     if not flagged.empty:
         ax.scatter(flagged.epoch, flagged[metric], s=70, facecolors="none", edgecolors=OUTLIER_COLOUR,
                    linewidths=1.8, zorder=5, label="outlier milestone")
@@ -80,10 +82,12 @@ def _references(ax: plt.Axes, rows: pd.DataFrame, method: str) -> None:
     _integer_epochs(ax)
 
 
-def entropy_progression(table: pd.DataFrame, method: str, metric: str = "entropy_kl_bits") -> plt.Figure:
+def entropy_progression(table: pd.DataFrame, method: str, metric: str = "entropy_kl_bits",
+                        outlier_z: float | None = None) -> plt.Figure:
     """Entropy against epoch per layer, outlier milestones circled, beside the probe accuracies if labelled.
 
-    The analogue of the study's entropy progression plots (its Figures 2-4).
+    The analogue of the study's entropy progression plots (its Figures 2-4). ``outlier_z``: the robust
+    z-score that makes a milestone an outlier milestone (None: the evaluate stage's ``metrics.outlier_z``).
     """
     rows = _method_rows(table, method)
     labelled = rows["linear_probe_acc"].notna().any()
@@ -92,7 +96,7 @@ def entropy_progression(table: pd.DataFrame, method: str, metric: str = "entropy
     left = axes[0, 0]
     for layer, group in rows.groupby("layer", sort=True):
         left.plot(group.epoch, group[metric], marker="o", label=layer)
-        _mark_outliers(left, group, metric)
+        _mark_outliers(left, group, metric, outlier_z)
     handles, names = left.get_legend_handles_labels()
     unique = dict(zip(names, handles))
     left.legend(unique.values(), unique.keys(), fontsize=8)
@@ -113,7 +117,8 @@ def _panel_grid(n_panels: int, columns: int, panel_height: float) -> tuple[plt.F
     return fig, axes.ravel()
 
 
-def progression_grid(table: pd.DataFrame, method: str, metrics: Sequence[str], columns: int = 4) -> plt.Figure:
+def progression_grid(table: pd.DataFrame, method: str, metrics: Sequence[str], columns: int = 4,
+                     outlier_z: float | None = None) -> plt.Figure:
     """Every metric against epoch (one panel each, a line per layer), the probe accuracies first."""
     rows = _method_rows(table, method)
     labelled = rows["linear_probe_acc"].notna().any()
@@ -126,7 +131,7 @@ def progression_grid(table: pd.DataFrame, method: str, metrics: Sequence[str], c
             continue
         for layer, group in rows.groupby("layer", sort=True):
             ax.plot(group.epoch, group[panel], marker=".", label=layer)
-            _mark_outliers(ax, group, panel)
+            _mark_outliers(ax, group, panel, outlier_z)
         ax.set_title(label(panel), fontsize=10)
         ax.set_xlabel("epoch")
         _integer_epochs(ax)
@@ -172,7 +177,7 @@ def scatter_grid(table: pd.DataFrame, metrics: Sequence[str], reference: str = "
             group = rows[rows.method == method].sort_values("epoch")
             ax.plot(group[metric], group[reference], color="0.8", zorder=1)  # the training path
             ax.scatter(group[metric], group[reference], c=group.epoch, cmap="viridis", norm=norm, zorder=2,
-                       edgecolors=np.where(group.get("outlier_fraction", 0) > 0, OUTLIER_COLOUR, "none"))
+                       edgecolors=np.where(outlier_mask(group), OUTLIER_COLOUR, "none"))
             if i == 0:
                 ax.set_title(method)
             ax.set_xlabel(label(metric), fontsize=8)

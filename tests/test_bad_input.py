@@ -12,11 +12,12 @@ import stat
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import yaml
 
-from conftest import tiny_params
+from conftest import REPO, tiny_params
 from sslnb.cli import main
 
 @pytest.fixture(scope="module")
@@ -182,22 +183,22 @@ def test_evaluate_file_problems(embeddings, capsys):
     fails(capsys, ["evaluate", f"{d}/nope.npy", "--k", "3", "--out", f"{d}/t.csv"], "nope.npy does not exist")
     np.savez(embeddings / "full.npz", a=np.ones((60, 5)))
     raw = (embeddings / "full.npz").read_bytes()
-    (embeddings / "cut.npz").write_bytes(raw[: len(raw) // 2])
-    fails(capsys, ["evaluate", f"{d}/cut.npz", "--k", "3", "--out", f"{d}/t.csv"], "cut.npz is truncated")
-    (embeddings / "text.npy").write_text("1,2,3\n")
-    fails(capsys, ["evaluate", f"{d}/text.npy", "--k", "3", "--out", f"{d}/t.csv"], "text.npy is truncated")
+    (embeddings / "cut_1.npz").write_bytes(raw[: len(raw) // 2])
+    fails(capsys, ["evaluate", f"{d}/cut_1.npz", "--k", "3", "--out", f"{d}/t.csv"], "cut_1.npz is truncated")
+    (embeddings / "text_1.npy").write_text("1,2,3\n")
+    fails(capsys, ["evaluate", f"{d}/text_1.npy", "--k", "3", "--out", f"{d}/t.csv"], "text_1.npy is truncated")
     (embeddings / "emb.txt").write_text("1 2 3\n")
     fails(capsys, ["evaluate", f"{d}/emb.txt", "--k", "3", "--out", f"{d}/t.csv"], "unsupported format '.txt'")
-    np.save(embeddings / "flat.npy", np.arange(60.0))
-    fails(capsys, ["evaluate", f"{d}/flat.npy", "--k", "3", "--out", f"{d}/t.csv"], "flat.npy", "must be 2-D")
-    np.save(embeddings / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    fails(capsys, ["evaluate", f"{d}/objects.npy", "--k", "3", "--out", f"{d}/t.csv"], "objects.npy")
+    np.save(embeddings / "flat_1.npy", np.arange(60.0))
+    fails(capsys, ["evaluate", f"{d}/flat_1.npy", "--k", "3", "--out", f"{d}/t.csv"], "flat_1.npy", "must be 2-D")
+    np.save(embeddings / "objects_1.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    fails(capsys, ["evaluate", f"{d}/objects_1.npy", "--k", "3", "--out", f"{d}/t.csv"], "objects_1.npy")
     bad = np.ones((60, 5), dtype=np.float32)
     bad[3, 1] = np.nan
     np.save(embeddings / "nan_7.npy", bad)
     fails(capsys, ["evaluate", f"{d}/nan_7.npy", "--k", "3", "--out", f"{d}/t.csv"], "nan_7.npy", "NaN or inf")
-    (embeddings / "bad.parquet").write_bytes(b"PAR1 broken")
-    fails(capsys, ["evaluate", f"{d}/bad.parquet", "--k", "3", "--out", f"{d}/t.csv"], "bad.parquet is truncated")
+    (embeddings / "bad_1.parquet").write_bytes(b"PAR1 broken")
+    fails(capsys, ["evaluate", f"{d}/bad_1.parquet", "--k", "3", "--out", f"{d}/t.csv"], "bad_1.parquet is truncated")
     assert not (embeddings / "t.csv").exists()
 
 
@@ -358,3 +359,71 @@ def test_sweep_commands_name_the_sweep_the_point_and_the_fix(project, tmp_path, 
     bad = with_params(project, tmp_path, lambda p: p["sweeps"]["hyper"]["grid"].update({"train.lr": ["fast"]}))
     fails(capsys, ["sweep-plan", "--root", str(bad)], "sweeps.hyper point", "train.lr must be a number")
     assert not (bad / "sweeps").exists(), "nothing may be written when a sweep is invalid"
+
+
+# What a new user met (issue 21): each is one line naming the problem and the fix, or the right behaviour.
+
+def _save(path: Path, rows: int = 60, dim: int = 8, seed: int = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, np.random.default_rng(seed).normal(size=(rows, dim)).astype(np.float32))
+    return path
+
+
+def test_a_file_name_without_an_epoch_is_refused_or_named_with_epoch(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    final = _save(tmp_path / "final.npy")
+    fails(capsys, ["evaluate", str(final), "--k", "3"], "final.npy", "no epoch number", "--epoch N")
+    out = tmp_path / "final.csv"
+    assert main(["evaluate", str(final), "--k", "3", "--epoch", "30", "--out", str(out)]) == 0
+    assert set(pd.read_csv(out).epoch) == {30}
+    fails(capsys, ["evaluate", str(final), str(_save(tmp_path / "epoch_2.npy")), "--k", "3", "--epoch", "3"],
+          "--epoch", "single file")
+
+
+def test_files_of_two_widths_are_not_merged_into_one_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    wide, narrow = _save(tmp_path / "a/epoch_1.npy", dim=64), _save(tmp_path / "b/epoch_2.npy", dim=32)
+    fails(capsys, ["evaluate", str(wide), str(narrow), "--k", "3", "--out", str(tmp_path / "t.csv")],
+          "32-dimensional", "64", "--name")
+    assert not (tmp_path / "t.csv").exists()
+
+
+def test_a_folder_of_embedding_files_says_to_pass_the_files(tmp_path, capsys):
+    _save(tmp_path / "byo/epoch_1.npy")
+    fails(capsys, ["evaluate", str(tmp_path / "byo"), "--k", "3", "--out", str(tmp_path / "t.csv")],
+          "no sslnb checkpoints", "pass the files", "byo/*.npy")
+
+
+@pytest.mark.parametrize("command", [["evaluate", "EMB", "--k", "3"], ["evaluate-model", "--torchvision", "resnet18",
+                                                                         "--random-weights"]])
+def test_an_out_file_that_is_not_csv_is_refused(tmp_path, capsys, command):
+    argv = [str(_save(tmp_path / "epoch_1.npy")) if word == "EMB" else word for word in command]
+    fails(capsys, [*argv, "--out", str(tmp_path / "x.xlsx")], "x.xlsx", "CSV", "x.csv")
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_version_prints_the_version(capsys):
+    from sslnb import __version__
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"sslnb {__version__}"
+
+
+def test_notebook_with_an_unknown_method_names_the_methods(project, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(project)
+    output = tmp_path / "progression.ipynb"
+    fails(capsys, ["notebook", str(REPO / "notebooks/progression.ipynb"), str(output), "-p", "method", "SimCLR"],
+          "'SimCLR'", "not a key of 'methods'", "did you mean 'simclr'")
+    assert not output.exists()
+
+
+def test_a_failing_notebook_cell_is_one_line(project, tmp_path, capsys, monkeypatch):
+    # a method of params.yaml whose metrics table was never made: the notebook's cell fails
+    monkeypatch.chdir(project)
+    output = tmp_path / "progression.ipynb"
+    fails(capsys, ["notebook", str(REPO / "notebooks/progression.ipynb"), str(output), "-p", "method", "simclr",
+                   "-p", "project_root", str(project)],
+          "progression.ipynb failed in cell", "FileNotFoundError", "simclr.csv")
+    assert not output.exists()

@@ -58,3 +58,36 @@ def test_notebook_runs_from_the_notebooks_folder_as_in_jupyterlab(tiny_pipeline,
     assert outputs and not [o for o in outputs if o["output_type"] == "error"]
     assert (project / "reports/tables/selection_regret.csv").stat().st_mtime > \
         (tiny_pipeline.root / "reports/tables/selection_regret.csv").stat().st_mtime
+
+
+def test_outlier_z_flags_milestones_from_each_checkpoints_largest_z():
+    import pandas as pd
+
+    from sslnb.analysis import outlier_milestones
+
+    # outlier_fraction was counted at the evaluate stage's metrics.outlier_z (6)
+    table = pd.DataFrame({"layer": "backbone", "epoch": [0, 1, 2], "outlier_max_z": [2.0, 4.0, 7.0],
+                          "outlier_fraction": [0.0, 0.0, 0.002]})
+    assert list(outlier_milestones(table).epoch) == [2]  # the stage's own threshold
+    assert list(outlier_milestones(table, 6.0).epoch) == [2]  # the same threshold, from the largest z
+    assert list(outlier_milestones(table, 3.0).epoch) == [1, 2]  # another one changes the answer
+    assert outlier_milestones(table, 10.0).empty
+    with pytest.raises(ValueError, match="positive"):
+        outlier_milestones(table, 0.0)
+
+
+@pytest.mark.pipeline
+def test_the_progression_notebooks_outlier_z_changes_its_flags(tiny_pipeline, tmp_path):
+    import shutil
+
+    from sslnb.notebooks import execute
+
+    project = tmp_path / "project"  # a copy: the notebook redraws the figures, which the pipeline owns
+    shutil.copytree(tiny_pipeline.root, project, ignore=shutil.ignore_patterns("checkpoints", "embeddings", ".dvc"))
+    texts = {}
+    for z in (6.0, 0.5):  # 0.5: every checkpoint has a sample beyond it
+        executed = execute(project / "notebooks/progression.ipynb", tmp_path / f"z{z}.ipynb",
+                           {"method": "simclr", "outlier_z": z}, cwd=project)
+        texts[z] = json.dumps(json.loads(executed.read_text())["cells"][-1]["outputs"])
+    assert "robust z &gt; 0.5" in texts[0.5] or "robust z > 0.5" in texts[0.5]
+    assert texts[0.5] != texts[6.0]

@@ -1,7 +1,6 @@
 """The whole pipeline on the tiny profile, run by `dvc repro` exactly as `make run` runs it."""
 
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -14,10 +13,9 @@ from sslnb.evaluate import LABEL_BASED, LABEL_FREE
 pytestmark = pytest.mark.pipeline
 
 
-def test_smoke_run_produces_every_artifact_in_under_3_minutes(tiny_pipeline):
+def test_smoke_run_produces_every_artifact(tiny_pipeline):
+    # how long it takes is measured by benchmarks/tiny_pipeline.py, not asserted here
     root = tiny_pipeline.root
-    seconds = tiny_pipeline.compute_seconds
-    assert seconds < 180, f"tiny pipeline (prepare to evaluate) took {seconds:.0f} s"
     for stage in ("prepare", "train@simclr", "embed@simclr", "evaluate@simclr", "tsne@simclr", "summarize",
                   "progression@simclr", "correlation", "findings", "render", "report"):
         assert f"Running stage '{stage}'" in tiny_pipeline.stdout, stage
@@ -94,11 +92,9 @@ def test_correlation_table_covers_every_label_free_metric(tiny_pipeline):
         assert (tiny_pipeline.root / "reports/tables" / f"correlation{suffix}").stat().st_size > 1000
 
 
-def test_second_repro_does_nothing_and_takes_seconds(tiny_pipeline):
-    start = time.perf_counter()
+def test_second_repro_does_nothing(tiny_pipeline):
     second = run(["dvc", "repro"], tiny_pipeline.root)
     assert "Running stage" not in second.stdout
-    assert time.perf_counter() - start < 30
 
 
 def test_stage_failure_on_nan_embeddings_leaves_no_table(tiny_pipeline, tmp_path):
