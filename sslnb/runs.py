@@ -18,14 +18,19 @@ before looking at any probe) turning values into scores s (higher = better) and 
 - the random pick's expected regret, 100 mean(max a - a).
 
 Baselines sit beside the metrics: ``training_loss`` (lower is better: LeJEPA, Balestriero & LeCun 2025,
-rank runs by it), ``random`` and the oracle ``linear_probe_acc`` (tau 1, regret 0 by construction).
-Each decision is judged again with fine-tuning accuracy and with the out-of-domain set's own probe as the
-oracle (``finetune_acc``, ``ood_probe_acc``; decisions "checkpoint (fine-tuning)" and so on).
+rank runs by it; judged only among candidates that share its definition, :func:`loss_is_comparable`, and
+NaN elsewhere), ``last_checkpoint`` (checkpoint decisions: pick the last one), ``random`` and the oracle
+``linear_probe_acc`` (tau 1, regret 0 by construction). The checkpoint decision leaves out epoch 0 (the
+random initialisation, where the loss has no value), so every metric and baseline is scored on exactly the
+same candidates. Each decision is judged again with fine-tuning accuracy and with the out-of-domain set's
+own probe as the oracle (``finetune_acc``, ``ood_probe_acc``; decisions "checkpoint (fine-tuning)" and so on).
 Intervals are percentile-bootstrap 95% intervals over the candidates (resampled with replacement within
-each group). The **leaderboard** averages each metric's tau and regret over the groups of a decision (on
-the backbone) and orders metrics by their mean rank of tau over the decisions. The **seed noise floor**
-is the standard deviation of the final probe across seeds of one configuration (the ``seed`` sweep), in
-points: a regret below it cannot be told from luck.
+each group, one set of resamples shared by every metric of the group). The **leaderboard** pools each
+metric's tau and regret over a decision's groups by their candidate pairs and shows the decisions side by
+side. The **verdict** (:func:`verdict`, :mod:`sslnb.verdict`) is a paired test of Δtau against each
+baseline, Holm-corrected across metrics; decisions without a group of 10 candidates are anecdotal. The
+**seed noise floor** (the std of the final probe across seeds of one configuration, points) is shown for
+scale, not used as a test.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import pandas as pd
 
 from sslnb.architectures import SUPERVISED
 from sslnb.selection import DIRECTIONS, direction_of
+from sslnb.verdict import MIN_CANDIDATES, decision_power, pair_weights, paired_test, pooled
 
 ORACLE = "linear_probe_acc"
 # The oracles a decision can be judged by: the probe (the decision itself), and, as extra decisions named
@@ -45,6 +51,11 @@ ORACLE = "linear_probe_acc"
 TARGETS = {ORACLE: None, "finetune_acc": "fine-tuning", "ood_probe_acc": "out of domain"}
 LOSS = "training_loss"
 RANDOM = "random"
+LAST = "last_checkpoint"  # the checkpoint decision's plain baseline: pick the last checkpoint
+BASELINES = (LOSS, LAST, RANDOM)
+# A training loss is comparable only between candidates that share its definition: the same method, loss
+# temperature and augmentation (the same embeddings give NT-Xent 0.03 at temperature 0.1 and 3.08 at 0.5).
+LOSS_DEFINING = ("method", "temperature", "augment.")
 DECISIONS = ("checkpoint", "hyperparameter", "seed", "architecture")
 LEADERBOARD_COLUMNS = ["metric", "decision", "kendall_tau", "tau_low", "tau_high", "regret", "regret_low",
                        "regret_high", "n_runs"]
@@ -148,7 +159,9 @@ def decision_groups(runs: pd.DataFrame, metrics: Sequence[str], reference_layer:
     groups = []
     for (sweep, decision), rows in table.groupby(["sweep", "decision"], sort=True):
         if decision == "checkpoint":
-            keyed, keys = rows, ["run", "layer"]
+            # epoch 0 is the random initialisation, where the training loss has no value: it leaves every
+            # comparison, so that every metric and baseline is scored on exactly the same checkpoints
+            keyed, keys = rows[rows.epoch > 0], ["run", "layer"]
         else:  # each run's final checkpoint
             keyed = rows[rows.epoch == rows.groupby("run").epoch.transform("max")]
             keys = ["method", "layer"]
@@ -157,11 +170,25 @@ def decision_groups(runs: pd.DataFrame, metrics: Sequence[str], reference_layer:
             group = group[np.isfinite(group[oracle].to_numpy(dtype=float))].sort_values(["epoch", "run"])
             if len(group) < 2:
                 continue
+            scores = {m: _scores(group, m) for m in metrics}
+            comparable = loss_is_comparable(group)
+            if LOSS in scores and not comparable:
+                scores[LOSS] = np.full(len(group), np.nan)
+            if decision == "checkpoint":
+                scores[LAST] = group.epoch.to_numpy(dtype=float)
             groups.append(Candidates(
                 {"sweep": sweep, "decision": named, **dict(zip(keys, key)),
-                 **({"method": group.method.iloc[0]} if "method" not in keys else {})},
-                group[oracle].to_numpy(dtype=float), {m: _scores(group, m) for m in metrics}, oracle))
+                 **({"method": group.method.iloc[0]} if "method" not in keys else {}),
+                 "loss_comparable": comparable},
+                group[oracle].to_numpy(dtype=float), scores, oracle))
     return groups
+
+
+def loss_is_comparable(candidates: pd.DataFrame) -> bool:
+    """True if the candidates share the training loss's definition (:data:`LOSS_DEFINING` columns)."""
+    defining = [c for c in candidates.columns
+                if c == "method" or any(part in c for part in LOSS_DEFINING[1:])]
+    return all(candidates[c].astype(str).nunique() <= 1 for c in defining)
 
 
 def _judge(scores: np.ndarray, accuracy: np.ndarray) -> tuple[float, float, float]:
@@ -182,6 +209,7 @@ def run_selection(groups: Sequence[Candidates], n_boot: int = 1000, random_state
     rows = []
     for group in groups:
         n = len(group.accuracy)
+        group_id = "/".join(str(group.key[k]) for k in sorted(group.key) if k != "loss_comparable")
         draws = rng.integers(0, n, size=(n_boot, n))  # the same resamples for every metric of the group
         boot_acc = group.accuracy[draws]
         candidates = {**group.scores, group.oracle: group.accuracy,
@@ -197,7 +225,7 @@ def run_selection(groups: Sequence[Candidates], n_boot: int = 1000, random_state
                 boot_scores = scores[draws]
                 boot_tau = kendall_tau_b(boot_scores, boot_acc)  # over the scored candidates of each resample
                 boot_regret = regret(boot_scores, boot_acc)
-            rows.append({**group.key, "metric": metric, "tau": tau, "rho": rho, "regret": lost,
+            rows.append({**group.key, "group": group_id, "metric": metric, "tau": tau, "rho": rho, "regret": lost,
                          "random_regret": float(random_regret(group.accuracy)), "n_runs": n,
                          "tau_low": _percentile(boot_tau, 2.5), "tau_high": _percentile(boot_tau, 97.5),
                          "regret_low": _percentile(boot_regret, 2.5), "regret_high": _percentile(boot_regret, 97.5),
@@ -218,81 +246,89 @@ def seed_noise_floor(runs: pd.DataFrame, layer: str = "backbone") -> pd.DataFram
     return floor.rename("noise_floor").reset_index()
 
 
-def _mean_over_groups(boots: pd.Series) -> np.ndarray:
-    """Per resample, the mean over groups; NaN where every group is NaN (a resample of one repeated
-    candidate has no tau)."""
-    stacked = np.stack(boots.to_list())
-    counts = np.isfinite(stacked).sum(axis=0)
-    return np.where(counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.nan)
-
-
 def leaderboard(selection: pd.DataFrame, noise_floor: pd.DataFrame | None = None,
                 layer: str = "backbone") -> pd.DataFrame:
-    """Each metric's mean tau and regret over a decision's groups on ``layer``, with bootstrap intervals.
+    """Each metric's tau and regret over a decision's groups on ``layer``, with bootstrap intervals.
 
+    Groups are pooled by the information each carries, their number of candidate pairs n (n - 1) / 2
+    (:func:`sslnb.verdict.pooled`), so a 5-candidate group does not weigh as much as a 34-candidate one.
     Columns :data:`LEADERBOARD_COLUMNS`, then ``rho``, ``random_regret``, ``noise_floor`` (the mean seed
-    noise floor of the decision's methods, points), ``kind`` (metric, baseline, oracle) and ``mean_rank``
-    (of tau within each decision, averaged over decisions; the oracle is not ranked). Sorted by
-    decision order within ``mean_rank``: metrics first by mean rank, the oracle on top.
+    noise floor of the decision's methods, points), ``kind`` (metric, baseline, oracle), ``pairs`` (the
+    decision's candidate pairs) and ``pooled_tau``: tau pooled over the pairs of the four decisions judged
+    by the probe (the fine-tuning and out-of-domain targets reuse those candidates, so they are not extra
+    evidence; a table of other decisions, e.g. a user's own, pools over all of its own). Metrics are sorted by ``pooled_tau``, the oracle on top; the decisions side by side.
     """
     rows = []
     floors = dict(zip(noise_floor.method, noise_floor.noise_floor)) if noise_floor is not None else {}
     for (decision, metric), group in selection[selection.layer == layer].groupby(["decision", "metric"], sort=True):
-        boot_tau = _mean_over_groups(group.boot_tau)  # per resample
-        boot_regret = _mean_over_groups(group.boot_regret)
+        weights = pair_weights(group.n_runs.to_numpy())
+        boot_tau = pooled(np.stack(group.boot_tau.to_list()), weights)  # per resample
+        boot_regret = pooled(np.stack(group.boot_regret.to_list()), weights)
         method_floors = [floors[m] for m in group.method.unique() if np.isfinite(floors.get(m, np.nan))]
         rows.append({"metric": metric, "decision": decision,
-                     "kendall_tau": float(np.nanmean(group.tau)) if group.tau.notna().any() else np.nan,
+                     "kendall_tau": float(pooled(group.tau.to_numpy(), weights)),
                      "tau_low": _percentile(boot_tau, 2.5), "tau_high": _percentile(boot_tau, 97.5),
-                     "regret": float(np.nanmean(group.regret)) if group.regret.notna().any() else np.nan,
+                     "regret": float(pooled(group.regret.to_numpy(), weights)),
                      "regret_low": _percentile(boot_regret, 2.5), "regret_high": _percentile(boot_regret, 97.5),
-                     "n_runs": int(group.n_runs.sum()), "rho": float(np.nanmean(group.rho)),
-                     "random_regret": float(group.random_regret.mean()),
+                     "n_runs": int(group.n_runs.sum()), "rho": float(pooled(group.rho.to_numpy(), weights)),
+                     "random_regret": float(pooled(group.random_regret.to_numpy(), weights)),
                      "noise_floor": float(np.mean(method_floors)) if method_floors else np.nan,
-                     "kind": "oracle" if metric in TARGETS else "baseline" if metric in (LOSS, RANDOM) else "metric"})
+                     "kind": "oracle" if metric in TARGETS else "baseline" if metric in BASELINES else "metric",
+                     "pairs": float(weights[np.isfinite(group.tau.to_numpy())].sum())})
     board = pd.DataFrame(rows)
     if board.empty:
         raise ValueError(f"no decision group on layer {layer!r}: the sweeps need at least 2 runs per group")
-    ranked = board[board.kind != "oracle"].copy()
-    # rank 1 = the highest tau of the decision; a metric without tau ranks last
-    ranked["rank"] = ranked.groupby("decision").kendall_tau.rank(ascending=False, method="average", na_option="bottom")
-    board = board.merge(ranked.groupby("metric")["rank"].mean().rename("mean_rank"), on="metric", how="left")
+    judged_by_probe = board.decision.isin(DECISIONS)
+    pooled_rows = board[(judged_by_probe if judged_by_probe.any() else True) & board.kendall_tau.notna()]
+    weighted = (pooled_rows.kendall_tau * pooled_rows.pairs).groupby(pooled_rows.metric).sum()
+    total = pooled_rows.pairs.groupby(pooled_rows.metric).sum()
+    board["pooled_tau"] = board.metric.map((weighted / total.where(total > 0)).to_dict())
     order = [d if label is None else f"{d} ({label})" for label in TARGETS.values() for d in DECISIONS]
     board["_order"] = board.decision.map({d: i for i, d in enumerate(order)})
-    board = board.sort_values(["mean_rank", "metric", "_order"], na_position="first").drop(columns="_order")
+    board["_oracle"] = board.kind != "oracle"
+    board = board.sort_values(["_oracle", "pooled_tau", "metric", "_order"], ascending=[True, False, True, True],
+                              na_position="last").drop(columns=["_order", "_oracle"])
     return board.reset_index(drop=True)[[*LEADERBOARD_COLUMNS, "rho", "random_regret", "noise_floor", "kind",
-                                         "mean_rank"]]
+                                         "pairs", "pooled_tau"]]
 
 
-def verdict(board: pd.DataFrame, decisions: Sequence[str] = DECISIONS) -> dict:
-    """Which metrics beat the training loss (lower mean regret), per decision, and by more than the floor.
+def verdict(selection: pd.DataFrame, decisions: Sequence[str] = DECISIONS, layer: str = "backbone",
+            power_simulations: int = 200) -> dict:
+    """Which metrics beat which baseline for which decision, by the calibrated paired test of
+    :mod:`sslnb.verdict` (Δtau on shared resamples, pooled over groups of >= 10 candidates, Holm across
+    metrics, family-wise 5%), with each decision's power at tau 0.6 against 0.3.
 
-    Only the ``decisions`` given (by default the four judged by the probe; pass e.g. "checkpoint
-    (fine-tuning)" for the extra targets).
+    ``selection``: :func:`run_selection`'s rows (with their bootstrap arrays). Only the ``decisions``
+    given (by default the four judged by the probe; pass e.g. "checkpoint (fine-tuning)" for the others).
 
-    Returns ``{"sentence": str, "beats_loss": {decision: [metric, ...]}, "beyond_floor": {decision: [...]}}``.
+    Returns ``{"sentence", "beats": {decision: {baseline: [metric, ...]}}, "tests": [row, ...],
+    "power": {decision: float}, "anecdotal": [decision, ...]}``.
     """
-    beats, beyond, parts = {}, {}, []
-    for decision, rows in board[board.decision.isin(decisions)].groupby("decision", sort=False):
-        loss = rows[rows.metric == LOSS]
-        metrics = rows[rows.kind == "metric"].dropna(subset=["regret"])
-        if loss.empty or not np.isfinite(loss.regret.iloc[0]):
-            parts.append(f"{decision}: no training loss to compare with")
+    rows = selection[(selection.layer == layer) & selection.decision.isin(decisions)]
+    beats, tests, power, anecdotal, parts = {}, [], {}, [], []
+    for decision, decided in rows.groupby("decision", sort=False):
+        metrics = [m for m in decided.metric.unique() if m not in TARGETS and m not in BASELINES]
+        sizes = decided.drop_duplicates("group").n_runs.tolist()
+        if max(sizes) < MIN_CANDIDATES:
+            anecdotal.append(decision)
+            parts.append(f"{decision}: anecdotal, no verdict (largest group {max(sizes)} candidates, fewer than "
+                         f"{MIN_CANDIDATES})")
             continue
-        loss_regret, floor = float(loss.regret.iloc[0]), float(rows.noise_floor.iloc[0])
-        better = metrics[metrics.regret < loss_regret].sort_values("regret")
-        beats[decision] = better.metric.tolist()
-        beyond[decision] = better[loss_regret - better.regret > floor].metric.tolist() if np.isfinite(floor) else []
-        floor_text = f"{floor:.2f}" if np.isfinite(floor) else "unknown"
-        if better.empty:
-            parts.append(f"for the {decision} decision no metric beats the training loss (regret {loss_regret:.2f})")
-        else:
-            named = ", ".join(f"{m} ({r:.2f})" for m, r in zip(better.metric[:5], better.regret[:5]))
-            more = f" and {len(better) - 5} more" if len(better) > 5 else ""
-            margin = (f"{len(beyond[decision])} of them by more than the seed noise floor ({floor_text} points): "
-                      f"{', '.join(beyond[decision])}" if beyond[decision]
-                      else f"none by more than the seed noise floor ({floor_text} points)")
-            parts.append(f"for the {decision} decision {len(better)} metric(s) have a lower regret than the training "
-                         f"loss ({loss_regret:.2f} points): {named}{more}; {margin}")
-    sentence = "Against the training loss as a baseline, " + "; ".join(parts) + "."
-    return {"sentence": sentence, "beats_loss": beats, "beyond_floor": beyond}
+        power[decision] = decision_power(sizes, len(metrics), n_sim=power_simulations)
+        eligible = sum(n for n in sizes if n >= MIN_CANDIDATES)
+        found = []
+        for baseline in BASELINES:
+            if baseline not in set(decided.metric) or not decided[decided.metric == baseline].tau.notna().any():
+                continue
+            table = paired_test(decided, baseline, metrics).assign(decision=decision, baseline=baseline)
+            tests += table.to_dict("records")
+            winners = table[table.beats.fillna(False).astype(bool)].sort_values("p_tau_holm")
+            beats.setdefault(decision, {})[baseline] = winners.metric.tolist()
+            named = ", ".join(f"{m} (Δtau {d:+.2f}, p {p:.3f})"
+                              for m, d, p in zip(winners.metric, winners.delta_tau, winners.p_tau_holm))
+            found.append(f"beats {baseline}: {named}" if named else f"none beats {baseline}")
+        parts.append(f"{decision} ({eligible} candidates in groups of >= {MIN_CANDIDATES}, power "
+                     f"{power[decision]:.2f} at tau 0.6 vs 0.3): " + "; ".join(found))
+    sentence = ("Paired test of Kendall's tau against each baseline, Holm-corrected across metrics at 5%: "
+                + "; ".join(parts) + ".")
+    return {"sentence": sentence, "beats": beats, "tests": tests, "power": power, "anecdotal": anecdotal}

@@ -97,6 +97,11 @@ def sweep_from_params(raw: dict[str, Any], name: str) -> Sweep:
     return _sweep(raw, name, section[name])
 
 
+# Sections that `prepare` reads: the points share the main project's prepared data (hard links), so a sweep
+# cannot vary them.
+SHARED_DATA = ("data", "domains")
+
+
 def _sweep(raw: dict[str, Any], name: str, spec: Any) -> Sweep:
     where = f"params.yaml: sweeps.{name}"
     if not isinstance(spec, dict):
@@ -115,6 +120,12 @@ def _sweep(raw: dict[str, Any], name: str, spec: Any) -> Sweep:
     if not grids or not all(isinstance(g, dict) and g for g in grids):
         raise ValueError(f"{where}.grid must be a mapping of dotted keys to lists of values (or a list of such "
                          "mappings), e.g. 'grid: {seed: [1, 2]}'")
+    for section, keys in (("set", fixed), *(("grid", grid) for grid in grids)):
+        shared = [key for key in keys if str(key).split(".")[0] in SHARED_DATA]
+        if shared:
+            raise ValueError(f"{where}.{section}.{shared[0]}: every point links the main project's prepared data "
+                             f"set, so a {str(shared[0]).split('.')[0]}.* key would change nothing; vary it in "
+                             "params.yaml's main profile (one `make run` per data set) instead")
     points, names = [], set()
     for grid in grids:
         for point in _expand(raw, name, fixed, grid, where):
@@ -307,7 +318,8 @@ def analysis_pipeline(sweeps: dict[str, Sweep]) -> dict[str, Any]:
     notebook = "python -m sslnb notebook notebooks/{0}.ipynb reports/sweeps/{0}.ipynb"
     stages: dict[str, Any] = {
         "runs": {"wdir": "..", "cmd": notebook.format("runs") + " -p n_boot ${analysis.n_boot} -p seed ${analysis.seed}",
-                 "deps": ["notebooks/runs.ipynb", *tables, "sslnb/runs.py", "sslnb/selection.py", "sslnb/architectures.py",
+                 "deps": ["notebooks/runs.ipynb", *tables, "sslnb/runs.py", "sslnb/verdict.py", "sslnb/selection.py",
+                          "sslnb/architectures.py",
                           "sslnb/sweeps.py", *NOTEBOOK_CODE],
                  "params": ["analysis.n_boot", "analysis.seed"],
                  "outs": ["reports/sweeps/runs.ipynb", "reports/sweeps/leaderboard.json",

@@ -72,21 +72,60 @@ def test_perfect_metric_comes_first_and_reversed_last():
     reversed_ = board[board.metric == "stable_rank"]
     assert (reversed_.kendall_tau == -1).all() and (reversed_.regret > 0).all()
     assert (board.tau_low <= board.kendall_tau + 1e-9).all() and (board.regret_low <= board.regret + 1e-9).all()
-    # n_runs counts candidates: 6 hyperparameter runs; 3 seeds x 2 methods; 5 checkpoints; 3 encoders
+    # n_runs counts candidates: 6 hyperparameter runs; 3 seeds x 2 methods; 4 checkpoints (epoch 0, the
+    # random initialisation, leaves the checkpoint decision); 3 encoders
     counts = board[board.metric == "rankme"].set_index("decision").n_runs.to_dict()
-    assert counts == {"hyperparameter": 6, "seed": 6, "checkpoint": 5, "architecture": 3}
+    assert counts == {"hyperparameter": 6, "seed": 6, "checkpoint": 4, "architecture": 3}
+    assert set(board[board.decision == "checkpoint"].metric) >= {"last_checkpoint", "training_loss", "random"}
+    assert "last_checkpoint" not in set(board[board.decision != "checkpoint"].metric)
 
 
-def test_noise_floor_and_verdict():
+def test_noise_floor_and_a_verdict_on_small_groups_is_anecdotal():
     runs = constructed_runs()
     floor = seed_noise_floor(runs).set_index("method").noise_floor
     assert floor["simclr"] == pytest.approx(100 * np.std([0.8, 0.803, 0.806], ddof=1))
-    board = leaderboard(run_selection(decision_groups(runs, selectable_metrics(runs, ["rankme", "nesum"])),
-                                      n_boot=100), seed_noise_floor(runs))
-    result = verdict(board)
-    assert "training loss" in result["sentence"]
-    for decision, better in result["beats_loss"].items():  # only the perfect metric can beat a near-perfect loss
-        assert set(better) <= {"rankme"}
+    selection = run_selection(decision_groups(runs, selectable_metrics(runs, ["rankme", "nesum"])), n_boot=100)
+    result = verdict(selection, power_simulations=20)
+    assert sorted(result["anecdotal"]) == sorted(DECISIONS)  # every group has fewer than 10 candidates
+    assert result["beats"] == {} and "anecdotal, no verdict" in result["sentence"]
+
+
+def long_run(n_checkpoints: int = 16, seed: int = 0) -> pd.DataFrame:
+    """One run's checkpoints: the probe rises noisily, ``rankme`` follows it exactly, ``nesum`` is noise,
+    ``stable_rank`` equals the training loss's information (a twin of the baseline)."""
+    rng = np.random.default_rng(seed)
+    epochs = np.arange(n_checkpoints + 1)
+    probe = 0.7 + 0.01 * np.sqrt(epochs) + rng.normal(scale=0.01, size=len(epochs))
+    loss = 2 - probe + rng.normal(scale=0.02, size=len(epochs))
+    loss[0] = np.nan  # no training loss before training
+    return pd.DataFrame({"sweep": "long", "decision": "checkpoint", "run": "simclr", "method": "simclr",
+                         "layer": "backbone", "epoch": epochs, ORACLE: probe, "rankme": probe,
+                         "nesum": rng.normal(size=len(epochs)), "stable_rank": -loss, "training_loss": loss})
+
+
+def test_the_verdict_names_only_a_metric_that_beats_the_baseline():
+    runs = long_run()
+    metrics = selectable_metrics(runs, ["rankme", "nesum", "stable_rank"])
+    groups = decision_groups(runs, metrics)
+    assert len(groups[0].accuracy) == 16  # epoch 0 left out: the loss is scored on every candidate
+    result = verdict(run_selection(groups, n_boot=300), power_simulations=20)
+    assert result["anecdotal"] == []
+    assert result["beats"]["checkpoint"]["training_loss"] == ["rankme"]  # not the noise, not the loss's twin
+    tests = pd.DataFrame(result["tests"]).set_index(["baseline", "metric"])
+    twin = tests.loc[("training_loss", "stable_rank")]
+    assert twin.delta_tau == pytest.approx(0.0) and twin.p_tau == 1.0  # identical on every resample
+    assert tests.loc[("training_loss", "rankme"), "p_tau_holm"] < 0.05
+    assert 0 <= result["power"]["checkpoint"] <= 1 and "Holm" in result["sentence"]
+
+
+def test_the_loss_is_not_compared_across_its_definitions():
+    runs = constructed_runs()
+    hyper = runs[runs.sweep == "hyper"].copy()
+    hyper["methods.simclr.temperature"] = np.where(hyper.run.str.endswith(("0", "1", "2")), 0.1, 0.5)
+    group = next(g for g in decision_groups(hyper, ["rankme", "training_loss"]) if g.key["layer"] == "backbone")
+    assert group.key["loss_comparable"] is False and np.isnan(group.scores["training_loss"]).all()
+    same = next(g for g in decision_groups(runs[runs.sweep == "hyper"], ["training_loss"]))
+    assert same.key["loss_comparable"] is True and np.isfinite(same.scores["training_loss"]).all()
 
 
 def test_missing_columns_are_named():
@@ -124,9 +163,9 @@ def test_fine_tuning_and_out_of_domain_are_extra_decisions_with_their_own_oracle
     assert board.loc[("seed (out of domain)", "rankme"), "kendall_tau"] == pytest.approx(1.0)
     assert board.loc[("hyperparameter (fine-tuning)", "finetune_acc"), "regret"] == 0  # its oracle
     assert board.loc[("hyperparameter (fine-tuning)", "finetune_acc"), "kind"] == "oracle"
-    assert set(verdict(board.reset_index())["beats_loss"]) <= set(DECISIONS)  # the probe's decisions by default
-    extra = verdict(board.reset_index(), ["checkpoint (fine-tuning)"])
-    assert extra["beats_loss"] == {"checkpoint (fine-tuning)": ["stable_rank"]}
+    selection = run_selection(groups, n_boot=100)
+    assert set(verdict(selection, power_simulations=10)["anecdotal"]) <= set(DECISIONS)  # the probe's by default
+    assert verdict(selection, ["checkpoint (fine-tuning)"])["anecdotal"] == ["checkpoint (fine-tuning)"]
     # a table without the oracle's column gives no extra groups, and an unknown oracle is named
     assert decision_groups(runs.drop(columns=["finetune_acc"]), metrics, oracle="finetune_acc") == []
     with pytest.raises(ValueError, match="unknown oracle 'knn_acc'"):
