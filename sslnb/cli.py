@@ -32,6 +32,9 @@ any encoder: a torchvision or timm model by name, a state-dict file or TorchScri
 
 inside your own training code (Lightning, Hugging Face, TensorBoard, MLflow): see sslnb.integrations
 
+which metric to trust, judged on your own runs (a table with a group, metric and probe column):
+  python -m sslnb leaderboard runs.csv --group sweep --probe linear_probe_acc --loss train_loss
+
 sweeps (params.yaml's 'sweeps': seeds, hyper, long, architectures; `make sweeps` runs them all):
   python -m sslnb sweep-plan                      write sweeps/NAME/dvc.yaml from params.yaml
   python -m sslnb sweep-configure --sweep seeds --point simclr_seed1
@@ -177,6 +180,26 @@ def parser() -> argparse.ArgumentParser:
                         help="reports/summary.json and reports/plots/ from every metrics table")
     commands.add_parser("report", parents=[common],
                         help="reports/index.html from the rendered notebooks, figures and tables")
+    board = commands.add_parser(
+        "leaderboard", parents=[common], help="which label-free metric to trust, judged on your own runs table",
+        description="Judge label-free metrics on your own runs, as sslnb judges its sweeps: one row per run or "
+        "checkpoint, a group column (the candidates of one choice), metric columns (sslnb's names, with or "
+        "without the label_free/ prefix its monitors log), a probe column, optionally a training-loss column. "
+        "Prints the verdict (a paired test of Kendall's tau against each baseline, Holm-corrected across "
+        "metrics at 5%; groups under 10 candidates are anecdotal) and writes the leaderboard.",
+        epilog="example:\n  sslnb leaderboard runs.csv --group sweep --probe linear_probe_acc --loss train_loss "
+        "--order epoch --out leaderboard.csv", formatter_class=argparse.RawDescriptionHelpFormatter)
+    board.add_argument("runs", type=Path, metavar="RUNS", help="the runs table (.csv or .parquet)")
+    board.add_argument("--group", default="group", help="column of the choice each row is a candidate of (default: group)")
+    board.add_argument("--probe", default="linear_probe_acc", help="column of the labelled score (default: linear_probe_acc)")
+    board.add_argument("--loss", help="column of the training loss, the baseline to beat (lower is better)")
+    board.add_argument("--order", help="epoch or step column: adds the last_checkpoint baseline")
+    board.add_argument("--decision", default=None,
+                       help="what the choice decides, in the output (default: checkpoint with --order, else run)")
+    board.add_argument("--direction", action="append", metavar="NAME=higher|lower",
+                       help="the direction of a metric sslnb does not know (repeatable)")
+    board.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples of the candidates (default 1000)")
+    board.add_argument("--out", type=Path, default=Path("leaderboard.csv"), help="where to write the leaderboard")
     notebook = commands.add_parser(
         "notebook", parents=[common], help="execute a parameterised notebook with papermill (atomic output)")
     notebook.add_argument("notebook", type=Path, help="the notebook to run, e.g. notebooks/progression.ipynb")
@@ -310,6 +333,22 @@ def _cmd_report(args: argparse.Namespace, params, paths) -> Path:
     return build_index(paths, params)
 
 
+def _cmd_leaderboard(args: argparse.Namespace, params, paths) -> Path:
+    check_writable(args.out, "--out", suffix=".csv")
+    from sslnb.io import save_csv
+    from sslnb.own_runs import candidate_groups, judge, parse_directions, read_runs_table, summary_lines
+
+    if args.n_boot < 100:
+        raise UsageError(f"--n-boot {args.n_boot}: give at least 100 resamples (1000 is the default)")
+    groups = candidate_groups(read_runs_table(args.runs), args.group, args.probe, args.loss, args.order,
+                              parse_directions(args.direction))
+    decision = args.decision or ("checkpoint" if args.order else "run")
+    board, result = judge(groups, decision, n_boot=args.n_boot)
+    print("\n".join(summary_lines(board, result)))
+    save_csv(board, args.out)
+    return args.out
+
+
 def _cmd_notebook(args: argparse.Namespace, params, paths) -> Path:
     from sslnb.notebooks import check_method_parameter, execute, parse_parameters
 
@@ -333,9 +372,10 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Any], Path]] = {
     "tsne": _cmd_tsne,
     "summarize": _cmd_summarize,
     "report": _cmd_report,
+    "leaderboard": _cmd_leaderboard,
     "notebook": _cmd_notebook,
 }
-NEEDS_NO_PARAMS = ("notebook",)
+NEEDS_NO_PARAMS = ("notebook", "leaderboard")
 
 
 def handler_for(args: argparse.Namespace) -> Callable[[argparse.Namespace, Any, Any], Path]:

@@ -62,6 +62,9 @@ def test_points_apply_set_then_grid_values_and_keep_one_method(fake_fashion_dir)
     ({"grid": {"train.epochs": [0]}}, "sweeps.bad point simclr_epochs0: train.milestones go up to 2"),
     ({"grid": {"method": ["simclr"], "methods.simsiam.lr": [0.1]}}, "sets another method's option"),
     ({"grid": {"seed": [1]}, "sets": {}}, "unknown key"),
+    # each point links the main prepared data: a data key would silently do nothing
+    ({"grid": {"data.train_size": [100, 200]}}, r"sweeps.bad.grid.data.train_size: every point links"),
+    ({"set": {"domains.severity": 5}}, r"sweeps.bad.set.domains.severity: every point links"),
 ])
 def test_bad_sweeps_fail_before_training(fake_fashion_dir, change, message):
     raw = tiny_params(fake_fashion_dir)
