@@ -78,6 +78,10 @@ def candidate_groups(table: pd.DataFrame, group: str, probe: str, loss: str | No
         if column is not None and column not in table.columns:
             raise UsageError(f"{option} {column!r}: the table has no such column (it has "
                              f"{', '.join(map(str, list(table.columns)[:12]))})")
+    if order is not None:
+        # Lightning's CSVLogger writes each logged quantity on a row of its own (the loss at its steps, the
+        # monitor's metrics at the epoch's end): one candidate is the last value of each column per order
+        table = table.groupby([group, order], as_index=False, sort=True).last()
     probes = pd.to_numeric(table[probe], errors="coerce")
     if probes.isna().any():
         raise UsageError(f"--probe {probe!r}: {int(probes.isna().sum())} row(s) have no probe value; fill them "

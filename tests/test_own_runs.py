@@ -17,12 +17,15 @@ def lightning_like(path: Path, n_checkpoints: int = 14, runs: int = 2, nan_probe
     for run in range(runs):
         for epoch in range(n_checkpoints):
             probe = 0.7 + 0.01 * np.sqrt(epoch) + rng.normal(scale=0.01)
-            rows.append({"run": f"run{run}", "epoch": epoch, "step": 10 * epoch,
+            # as the CSVLogger writes them: the loss on a step row, the monitor's metrics on the epoch's row
+            rows.append({"run": f"run{run}", "epoch": epoch, "step": 10 * epoch + 5,
+                         "train_loss": 2 - probe + rng.normal(scale=0.02)})
+            rows.append({"run": f"run{run}", "epoch": epoch, "step": 10 * epoch + 9,
                          "label_free/rankme": 10 * probe, "label_free/silhouette": rng.normal(),
-                         "train_loss": 2 - probe + rng.normal(scale=0.02), "linear_probe_acc": probe})
+                         "linear_probe_acc": probe})
     table = pd.DataFrame(rows)
     if nan_probe:
-        table.loc[3, "linear_probe_acc"] = np.nan
+        table.loc[3, "linear_probe_acc"] = np.nan  # a metrics row: that epoch has no probe at all
     table.to_csv(path, index=False)
     return path
 
@@ -45,9 +48,10 @@ def test_a_custom_metric_needs_its_direction(tmp_path, capsys):
     path = tmp_path / "runs.csv"
     table = pd.read_csv(lightning_like(path)).rename(columns={"label_free/silhouette": "label_free/mine"})
     table.to_csv(path, index=False)
-    assert main(["leaderboard", str(path), "--group", "run", "--out", str(tmp_path / "b.csv")]) == 2
+    assert main(["leaderboard", str(path), "--group", "run", "--order", "epoch", "--out", str(tmp_path / "b.csv")]) == 2
     assert "--direction mine=higher" in capsys.readouterr().err
-    assert main(["leaderboard", str(path), "--group", "run", "--direction", "mine=lower", "--n-boot", "100",
+    assert main(["leaderboard", str(path), "--group", "run", "--order", "epoch", "--direction", "mine=lower",
+                 "--n-boot", "100",
                  "--out", str(tmp_path / "b.csv")]) == 0
     assert "mine" in set(pd.read_csv(tmp_path / "b.csv").metric)
 
@@ -59,7 +63,7 @@ def test_a_custom_metric_needs_its_direction(tmp_path, capsys):
     (["--out", "board.xlsx"], "ending in .csv"),
 ])
 def test_bad_options_are_one_line(tmp_path, capsys, change, expected):
-    argv = ["leaderboard", str(lightning_like(tmp_path / "runs.csv")), "--group", "run"]
+    argv = ["leaderboard", str(lightning_like(tmp_path / "runs.csv")), "--group", "run", "--order", "epoch"]
     if "--out" not in change:
         argv += ["--out", str(tmp_path / "b.csv")]
     assert main([*argv, *change]) == 2
@@ -69,16 +73,16 @@ def test_bad_options_are_one_line(tmp_path, capsys, change, expected):
 
 def test_nan_probes_and_too_few_runs_are_named(tmp_path, capsys):
     assert main(["leaderboard", str(lightning_like(tmp_path / "nan.csv", nan_probe=True)), "--group", "run",
-                 "--out", str(tmp_path / "b.csv")]) == 2
+                 "--order", "epoch", "--out", str(tmp_path / "b.csv")]) == 2
     assert "1 row(s) have no probe value" in capsys.readouterr().err
     assert main(["leaderboard", str(lightning_like(tmp_path / "one.csv", n_checkpoints=1)), "--group", "run",
-                 "--out", str(tmp_path / "b.csv")]) == 2
+                 "--order", "epoch", "--out", str(tmp_path / "b.csv")]) == 2
     assert "no group has 2 or more candidates" in capsys.readouterr().err
 
 
 def test_small_groups_get_numbers_but_no_verdict(tmp_path, capsys):
     out = tmp_path / "b.csv"
     assert main(["leaderboard", str(lightning_like(tmp_path / "runs.csv", n_checkpoints=6)), "--group", "run",
-                 "--n-boot", "100", "--out", str(out)]) == 0
+                 "--order", "epoch", "--n-boot", "100", "--out", str(out)]) == 0
     assert "anecdotal, no verdict" in capsys.readouterr().out
     assert pd.read_csv(out).kendall_tau.notna().any()
