@@ -19,7 +19,8 @@ before looking at any probe) turning values into scores s (higher = better) and 
 
 Baselines sit beside the metrics: ``training_loss`` (lower is better: LeJEPA, Balestriero & LeCun 2025,
 rank runs by it; judged only among candidates that share its definition, :func:`loss_is_comparable`, and
-NaN elsewhere), ``last_checkpoint`` (checkpoint decisions: pick the last one), ``random`` and the oracle
+NaN elsewhere; the width-bounded metrics, :data:`WIDTH_BOUNDED`, likewise among candidates of one
+embedding width), ``last_checkpoint`` (checkpoint decisions: pick the last one), ``random`` and the oracle
 ``linear_probe_acc`` (tau 1, regret 0 by construction). The checkpoint decision leaves out epoch 0 (the
 random initialisation, where the loss has no value), so every metric and baseline is scored on exactly the
 same candidates. Each decision is judged again with fine-tuning accuracy and with the out-of-domain set's
@@ -56,6 +57,9 @@ BASELINES = (LOSS, LAST, RANDOM)
 # A training loss is comparable only between candidates that share its definition: the same method, loss
 # temperature and augmentation (the same embeddings give NT-Xent 0.03 at temperature 0.1 and 3.08 at 0.5).
 LOSS_DEFINING = ("method", "temperature", "augment.")
+# Bounded by the embedding width D (RankMe, NESum and stable rank lie in [1, D]; the Gaussian entropy grows
+# with D): compared only among candidates of one width, NaN (flagged in the group's key) elsewhere.
+WIDTH_BOUNDED = ("rankme", "nesum", "stable_rank", "entropy_gaussian_bits")
 DECISIONS = ("checkpoint", "hyperparameter", "seed", "architecture")
 LEADERBOARD_COLUMNS = ["metric", "decision", "kendall_tau", "tau_low", "tau_high", "regret", "regret_low",
                        "regret_high", "n_runs"]
@@ -174,12 +178,16 @@ def decision_groups(runs: pd.DataFrame, metrics: Sequence[str], reference_layer:
             comparable = loss_is_comparable(group)
             if LOSS in scores and not comparable:
                 scores[LOSS] = np.full(len(group), np.nan)
+            one_width = "dim" not in group or group["dim"].nunique() <= 1
+            for metric in WIDTH_BOUNDED if not one_width else ():
+                if metric in scores:
+                    scores[metric] = np.full(len(group), np.nan)
             if decision == "checkpoint":
                 scores[LAST] = group.epoch.to_numpy(dtype=float)
             groups.append(Candidates(
                 {"sweep": sweep, "decision": named, **dict(zip(keys, key)),
                  **({"method": group.method.iloc[0]} if "method" not in keys else {}),
-                 "loss_comparable": comparable},
+                 "loss_comparable": comparable, "one_width": one_width},
                 group[oracle].to_numpy(dtype=float), scores, oracle))
     return groups
 
@@ -209,7 +217,7 @@ def run_selection(groups: Sequence[Candidates], n_boot: int = 1000, random_state
     rows = []
     for group in groups:
         n = len(group.accuracy)
-        group_id = "/".join(str(group.key[k]) for k in sorted(group.key) if k != "loss_comparable")
+        group_id = "/".join(str(group.key[k]) for k in sorted(group.key) if k not in ("loss_comparable", "one_width"))
         draws = rng.integers(0, n, size=(n_boot, n))  # the same resamples for every metric of the group
         boot_acc = group.accuracy[draws]
         candidates = {**group.scores, group.oracle: group.accuracy,

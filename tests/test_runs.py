@@ -128,6 +128,16 @@ def test_the_loss_is_not_compared_across_its_definitions():
     assert same.key["loss_comparable"] is True and np.isfinite(same.scores["training_loss"]).all()
 
 
+def test_width_bounded_metrics_are_not_compared_across_widths():
+    runs = constructed_runs()
+    encoders = runs[runs.sweep == "architectures"].assign(dim=lambda t: np.where(t.run.str.endswith("vit"), 64, 128))
+    group = next(g for g in decision_groups(encoders, ["rankme", "nesum"]) if g.key["layer"] == "backbone")
+    assert group.key["one_width"] is False
+    assert np.isnan(group.scores["rankme"]).all() and np.isnan(group.scores["nesum"]).all()
+    alike = next(g for g in decision_groups(encoders.assign(dim=64), ["rankme"]))
+    assert alike.key["one_width"] is True and np.isfinite(alike.scores["rankme"]).all()
+
+
 def test_missing_columns_are_named():
     with pytest.raises(ValueError, match="sweep-collect"):
         decision_groups(pd.DataFrame({"run": [1]}), ["rankme"])
