@@ -18,12 +18,16 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from sslnb.columns import DIAGNOSTIC, SUITE
 from sslnb.errors import UsageError
 from sslnb.runs import LAST, LOSS, LOSS_DIRECTION, Candidates, leaderboard, run_selection, verdict
 from sslnb.selection import DIRECTIONS, HIGHER, LOWER, Direction
 
 log = logging.getLogger(__name__)
 PREFIX = "label_free/"  # what sslnb's monitors log (sslnb.integrations)
+# what the monitors log beside the metrics that has no "better" direction: the alpha-ReQ fit's R^2, the
+# monitor's own time, the outlier diagnostics; read past, never judged
+NOT_METRICS = {*(c for c in SUITE if c not in DIRECTIONS), "monitor_seconds", *DIAGNOSTIC}
 LAYER = "embedding"
 MIN_GROUP = 2
 
@@ -58,6 +62,8 @@ def metric_columns(table: pd.DataFrame, directions: dict[str, Direction], exclud
         if column in excluded:
             continue
         name = str(column).removeprefix(PREFIX)
+        if name in NOT_METRICS and name not in directions:
+            continue
         known = name in DIRECTIONS or name in directions
         if str(column).startswith(PREFIX) and not known:
             raise UsageError(f"column {column!r}: sslnb declares no direction for {name!r}; give "

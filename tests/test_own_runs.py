@@ -22,6 +22,8 @@ def lightning_like(path: Path, n_checkpoints: int = 14, runs: int = 2, nan_probe
                          "train_loss": 2 - probe + rng.normal(scale=0.02)})
             rows.append({"run": f"run{run}", "epoch": epoch, "step": 10 * epoch + 9,
                          "label_free/rankme": 10 * probe, "label_free/silhouette": rng.normal(),
+                         # logged by the monitor too, with no direction: read past, never judged
+                         "label_free/alpha_req_r2": 0.9, "label_free/monitor_seconds": 0.1,
                          "linear_probe_acc": probe})
     table = pd.DataFrame(rows)
     if nan_probe:
@@ -41,6 +43,7 @@ def test_a_users_runs_get_the_same_leaderboard_and_verdict(tmp_path, capsys):
     board = pd.read_csv(out)
     assert board.metric.iloc[0] == "linear_probe_acc" and board.metric.iloc[1] == "rankme"  # oracle, then best
     assert {"training_loss", "last_checkpoint", "random", "silhouette"} <= set(board.metric)
+    assert not {"alpha_req_r2", "monitor_seconds"} & set(board.metric)
     assert (board[board.metric == "rankme"].n_runs == 28).all()
 
 
