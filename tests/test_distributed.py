@@ -61,8 +61,7 @@ def test_killed_run_resumes_to_the_same_final_weights(tmp_path, fake_fashion_dir
     process = subprocess.Popen([*command, "--root", str(killed)], cwd=killed,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     target = killed / "data/checkpoints/simclr/epoch_0002.pt"
-    deadline = time.monotonic() + 120
-    while not target.exists() and process.poll() is None and time.monotonic() < deadline:
+    while not target.exists() and process.poll() is None:  # no time limit: a slow machine only waits longer
         time.sleep(0.02)
     os.kill(process.pid, signal.SIGKILL)  # a real kill, mid-way through epoch 3
     process.wait()
