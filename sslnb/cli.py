@@ -199,6 +199,8 @@ def parser() -> argparse.ArgumentParser:
     board.add_argument("--direction", action="append", metavar="NAME=higher|lower",
                        help="the direction of a metric sslnb does not know (repeatable)")
     board.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples of the candidates (default 1000)")
+    board.add_argument("--power-simulations", type=int, default=200,
+                       help="simulated sweeps behind each decision's power (default 200)")
     board.add_argument("--out", type=Path, default=Path("leaderboard.csv"), help="where to write the leaderboard")
     notebook = commands.add_parser(
         "notebook", parents=[common], help="execute a parameterised notebook with papermill (atomic output)")
@@ -343,7 +345,7 @@ def _cmd_leaderboard(args: argparse.Namespace, params, paths) -> Path:
     groups = candidate_groups(read_runs_table(args.runs), args.group, args.probe, args.loss, args.order,
                               parse_directions(args.direction))
     decision = args.decision or ("checkpoint" if args.order else "run")
-    board, result = judge(groups, decision, n_boot=args.n_boot)
+    board, result = judge(groups, decision, n_boot=args.n_boot, power_simulations=args.power_simulations)
     print("\n".join(summary_lines(board, result)))
     save_csv(board, args.out)
     return args.out

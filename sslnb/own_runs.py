@@ -113,12 +113,14 @@ def candidate_groups(table: pd.DataFrame, group: str, probe: str, loss: str | No
     return groups
 
 
-def judge(groups: list[Candidates], decision: str, n_boot: int = 1000, random_state: int = 0) -> tuple[pd.DataFrame, dict]:
+def judge(groups: list[Candidates], decision: str, n_boot: int = 1000, random_state: int = 0,
+          power_simulations: int = 200) -> tuple[pd.DataFrame, dict]:
     """The leaderboard and the verdict of the user's candidates, named ``decision``."""
     groups = [Candidates({**g.key, "decision": decision, "sweep": "runs"}, g.accuracy, g.scores, g.oracle)
               for g in groups]
     selection = run_selection(groups, n_boot=n_boot, random_state=random_state)
-    return leaderboard(selection, layer=LAYER), verdict(selection, [decision], layer=LAYER)
+    return leaderboard(selection, layer=LAYER), verdict(selection, [decision], layer=LAYER,
+                                                        power_simulations=power_simulations)
 
 
 def summary_lines(board: pd.DataFrame, result: dict, top: int = 8) -> list[str]:

@@ -44,7 +44,7 @@ from sslnb.metrics.intrinsic_dimension import mst_dimension, mst_length, twonn_d
 from sslnb.metrics.pairwise import pairwise_pass, silhouette_from_sums
 
 # derandomized: the same examples on every run, so a rare near-tie cannot make CI flaky
-SETTINGS = settings(max_examples=12, deadline=None, derandomize=True)
+SETTINGS = settings(max_examples=8, deadline=None, derandomize=True)
 seeds = st.integers(0, 2**32 - 1)
 K = 3  # clusters of the test clouds (and of k-means)
 

@@ -35,7 +35,7 @@ def lightning_like(path: Path, n_checkpoints: int = 14, runs: int = 2, nan_probe
 def test_a_users_runs_get_the_same_leaderboard_and_verdict(tmp_path, capsys):
     out = tmp_path / "board.csv"
     argv = ["leaderboard", str(lightning_like(tmp_path / "runs.csv")), "--group", "run", "--loss", "train_loss",
-            "--order", "epoch", "--n-boot", "300", "--out", str(out)]
+            "--order", "epoch", "--n-boot", "300", "--power-simulations", "10", "--out", str(out)]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "beats training_loss: rankme" in printed and "Holm" in printed
@@ -54,7 +54,7 @@ def test_a_custom_metric_needs_its_direction(tmp_path, capsys):
     assert main(["leaderboard", str(path), "--group", "run", "--order", "epoch", "--out", str(tmp_path / "b.csv")]) == 2
     assert "--direction mine=higher" in capsys.readouterr().err
     assert main(["leaderboard", str(path), "--group", "run", "--order", "epoch", "--direction", "mine=lower",
-                 "--n-boot", "100",
+                 "--n-boot", "100", "--power-simulations", "10",
                  "--out", str(tmp_path / "b.csv")]) == 0
     assert "mine" in set(pd.read_csv(tmp_path / "b.csv").metric)
 

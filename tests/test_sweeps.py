@@ -124,7 +124,7 @@ def test_make_sweeps_on_the_tiny_profile(tiny_pipeline, tmp_path):
     assert "Running stage" not in run(["dvc", "repro", "report"], root).stdout
     run(["dvc", "repro", "--force", "--single-item", "report"], root)
     index = (root / "reports/index.html").read_text()
-    assert 'id="leaderboard"' in index and "Against the training loss" in index
+    assert 'id="leaderboard"' in index and "Paired test of Kendall" in index
     assert 'href="sweeps/html/runs.html"' in index and "over 3 architectures" in index
     assert "holds in" in index or "not testable" in index
     check_renders_in_chromium(root / "reports/index.html")

@@ -43,16 +43,16 @@ def test_correlation_for_tau_inverts_greiners_relation():
 def test_under_the_null_false_verdicts_stay_at_five_percent_family_wise():
     # 18 metrics exactly as informative as the loss (each its own independent noise), two runs of 16
     # checkpoints: the long sweep's design; benchmarks/verdict_calibration.py runs 1,000 sweeps
-    n_sim = 250
-    rejected = simulate_rejections([16, 16], [0.3] * 18, 0.3, n_sim=n_sim, n_boot=150, random_state=3)
+    n_sim = 200
+    rejected = simulate_rejections([16, 16], [0.3] * 18, 0.3, n_sim=n_sim, n_boot=100, random_state=3)
     family_wise = rejected.any(axis=1).mean()
     assert family_wise <= ALPHA + 2 * np.sqrt(ALPHA * (1 - ALPHA) / n_sim), family_wise
 
 
 def test_a_planted_advantage_is_found_at_the_rate_the_power_analysis_predicts():
-    n_sim = 120
-    rejected = simulate_rejections([24, 24], [0.6] + [0.3] * 17, 0.3, n_sim=n_sim, n_boot=150, random_state=4)
-    predicted = decision_power([24, 24], n_metrics=18, n_sim=n_sim, n_boot=150, random_state=5)
+    n_sim = 100
+    rejected = simulate_rejections([24, 24], [0.6] + [0.3] * 17, 0.3, n_sim=n_sim, n_boot=100, random_state=4)
+    predicted = decision_power([24, 24], n_metrics=18, n_sim=n_sim, n_boot=100, random_state=5)
     detected = rejected[:, 0].mean()
     assert detected > 3 * ALPHA  # far above the null rate
     assert abs(detected - predicted) < 3 * np.sqrt(0.25 * 2 / n_sim)  # the same rate, up to Monte Carlo error
