@@ -44,7 +44,7 @@ import pandas as pd
 
 from sslnb.architectures import SUPERVISED
 from sslnb.selection import DIRECTIONS, direction_of
-from sslnb.verdict import MIN_CANDIDATES, decision_power, pair_weights, paired_test, pooled
+from sslnb.verdict import MIN_CANDIDATES, decision_power, pair_weights, paired_test, percentile, pooled
 
 ORACLE = "linear_probe_acc"
 # The oracles a decision can be judged by: the probe (the decision itself), and, as extra decisions named
@@ -235,15 +235,10 @@ def run_selection(groups: Sequence[Candidates], n_boot: int = 1000, random_state
                 boot_regret = regret(boot_scores, boot_acc)
             rows.append({**group.key, "group": group_id, "metric": metric, "tau": tau, "rho": rho, "regret": lost,
                          "random_regret": float(random_regret(group.accuracy)), "n_runs": n,
-                         "tau_low": _percentile(boot_tau, 2.5), "tau_high": _percentile(boot_tau, 97.5),
-                         "regret_low": _percentile(boot_regret, 2.5), "regret_high": _percentile(boot_regret, 97.5),
+                         "tau_low": percentile(boot_tau, 2.5), "tau_high": percentile(boot_tau, 97.5),
+                         "regret_low": percentile(boot_regret, 2.5), "regret_high": percentile(boot_regret, 97.5),
                          "boot_tau": boot_tau, "boot_regret": boot_regret})
     return pd.DataFrame(rows)
-
-
-def _percentile(values: np.ndarray, q: float) -> float:
-    values = np.asarray(values, dtype=float)
-    return float(np.nanpercentile(values, q)) if np.isfinite(values).any() else float("nan")
 
 
 def seed_noise_floor(runs: pd.DataFrame, layer: str = "backbone") -> pd.DataFrame:
@@ -275,9 +270,9 @@ def leaderboard(selection: pd.DataFrame, noise_floor: pd.DataFrame | None = None
         method_floors = [floors[m] for m in group.method.unique() if np.isfinite(floors.get(m, np.nan))]
         rows.append({"metric": metric, "decision": decision,
                      "kendall_tau": float(pooled(group.tau.to_numpy(), weights)),
-                     "tau_low": _percentile(boot_tau, 2.5), "tau_high": _percentile(boot_tau, 97.5),
+                     "tau_low": percentile(boot_tau, 2.5), "tau_high": percentile(boot_tau, 97.5),
                      "regret": float(pooled(group.regret.to_numpy(), weights)),
-                     "regret_low": _percentile(boot_regret, 2.5), "regret_high": _percentile(boot_regret, 97.5),
+                     "regret_low": percentile(boot_regret, 2.5), "regret_high": percentile(boot_regret, 97.5),
                      "n_runs": int(group.n_runs.sum()), "rho": float(pooled(group.rho.to_numpy(), weights)),
                      "random_regret": float(pooled(group.random_regret.to_numpy(), weights)),
                      "noise_floor": float(np.mean(method_floors)) if method_floors else np.nan,

@@ -125,11 +125,15 @@ def paired_test(selection: pd.DataFrame, baseline: str, metrics: Sequence[str]) 
     return table
 
 
+def percentile(values: np.ndarray, q: float) -> float:
+    """The q-th percentile of the defined (non-NaN) values; NaN if there are none."""
+    values = np.asarray(values, dtype=float)
+    return float(np.nanpercentile(values, q)) if np.isfinite(values).any() else float("nan")
+
+
 def _interval(name: str, boot: np.ndarray) -> dict[str, float]:
-    defined = boot[np.isfinite(boot)]
-    if defined.size == 0:
-        return {f"{name}_low": np.nan, f"{name}_high": np.nan}
-    return {f"{name}_low": float(np.percentile(defined, 2.5)), f"{name}_high": float(np.percentile(defined, 97.5))}
+    """The bootstrap 95% interval of ``name`` as ``{name}_low`` and ``{name}_high``."""
+    return {f"{name}_low": percentile(boot, 2.5), f"{name}_high": percentile(boot, 97.5)}
 
 
 # --- the test of the test and the power analysis -------------------------------------------------------
