@@ -9,7 +9,8 @@ EMBEDDING_ONLY = (
     "entropy_binned_bits", "rankme", "alpha_req", "alpha_req_r2", "stable_rank", "nesum", "self_cluster",
     "embedding_std", "twonn_dimension", "mst_dimension", "cluster_learnability",
 )
-NEED_VIEWS = ("alignment", "uniformity", "lidar")
+NEED_VIEWS = ("alignment", "uniformity", "lidar", "heldout_loss")
+HELDOUT = "heldout_loss"  # the held-out objective (sslnb.metrics.heldout): a baseline of the leaderboard
 SUITE = EMBEDDING_ONLY + NEED_VIEWS  # what sslnb.metrics.label_free_metrics returns
 LABEL_FREE = SUITE + ("ami_backbone_projector",)  # + agreement of the backbone's and projector's clusterings
 # The protocols of the design documents (sslnb.metrics.probes, sslnb.finetune), with the default few-shot k.

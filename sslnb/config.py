@@ -109,6 +109,7 @@ class MetricsConfig:
     knn_temperature: float = 0.07
     probe_max_iter: int = 1000
     outlier_z: float = 6.0  # a sample is outlying beyond this robust z-score (sslnb.metrics.outliers)
+    heldout_temperature: float = 0.5  # the held-out objective: NT-Xent of the reference views at this temperature
 
     def clusters(self, classes: list | tuple) -> int:
         """k of k-means: ``k``, else the number of classes; an error if neither is known."""
@@ -136,6 +137,7 @@ class ProtocolsConfig:
     finetune_backbone_lr_scale: float = 1.0
     finetune_head_lr_scale: float = 10.0  # the head learns 10x faster than the pretrained layers
     finetune_weight_decay: float = 0.0001
+    domains: bool = True  # score the shifted and out-of-domain sets of `domains` (data/domains/M.csv)
 
 
 SHIFTS = ("rotation", "blur", "noise", "invert", "occlusion")  # corruptions of sslnb.data.domains
@@ -185,6 +187,10 @@ class Params:
     data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()
     augment: AugmentConfig = AugmentConfig()
+    # The augmentation of the views that alignment, uniformity, LiDAR and the held-out objective score; None:
+    # ``augment``. A sweep that varies ``augment`` pins it to the main profile's, so every run of a comparison
+    # is scored on the very same views.
+    reference_augment: AugmentConfig | None = None
     train: TrainConfig = TrainConfig()
     metrics: MetricsConfig = MetricsConfig()
     protocols: ProtocolsConfig = ProtocolsConfig()
@@ -200,6 +206,11 @@ class Params:
                 f"method {name!r} is not listed under 'methods' in params.yaml (listed: {sorted(self.methods)})"
             )
         return dict(self.methods[name] or {})
+
+    @property
+    def view_augment(self) -> AugmentConfig:
+        """The augmentation of the scored views: ``reference_augment``, else ``augment``."""
+        return self.reference_augment if self.reference_augment is not None else self.augment
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -314,7 +325,7 @@ _SECTIONS = {
 
 def params_from_dict(raw: dict[str, Any]) -> Params:
     """Build and validate :class:`Params` from a parsed ``params.yaml``."""
-    allowed = set(_SECTIONS) | {"seed", "methods", "report", "sweeps"}
+    allowed = set(_SECTIONS) | {"seed", "methods", "report", "sweeps", "reference_augment"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ValueError(f"params.yaml: unknown section(s) {unknown}; known sections are {sorted(allowed)}")
@@ -328,6 +339,8 @@ def params_from_dict(raw: dict[str, Any]) -> Params:
         methods=_methods(raw["methods"]) if "methods" in raw else Params().methods,
         report=dict(raw.get("report") or {}),
         sweeps=dict(raw.get("sweeps") or {}),
+        reference_augment=(None if raw.get("reference_augment") is None
+                           else _build(AugmentConfig, "reference_augment", raw["reference_augment"])),
         **sections,
     )
     _validate(params)
@@ -384,6 +397,8 @@ def _validate(params: Params) -> None:
     metrics = params.metrics
     if metrics.views < 2:
         raise ValueError(f"metrics.views must be at least 2 (alignment compares two views), got {metrics.views}")
+    if not metrics.heldout_temperature > 0:
+        raise ValueError(f"metrics.heldout_temperature must be positive, got {metrics.heldout_temperature}")
     if not metrics.outlier_z > 0:
         raise ValueError(f"metrics.outlier_z must be a positive robust z-score, got {metrics.outlier_z}")
     protocols = params.protocols

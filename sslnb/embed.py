@@ -7,7 +7,8 @@ For each checkpoint ``epoch_XXXX.pt`` it writes ``epoch_XXXX.npz`` with float32 
 - ``probe_<layer>`` (P, D): the fixed probe-training subset of the train split;
 - ``views_<layer>`` (V, q, D): q augmented views of the first V evaluation images
   (``metrics.view_samples``, ``metrics.views``), for alignment, uniformity and LiDAR. The views are drawn
-  once from ``metrics.seed``, so every checkpoint sees the very same augmented images;
+  once from ``metrics.seed`` with the reference augmentation (``reference_augment``, else ``augment``), so
+  every checkpoint, and every run of a sweep, sees the very same augmented images;
 - ``<domain>__eval_<layer>``, ``<domain>__probe_<layer>`` and ``<domain>__views_<layer>``: the same for each
   shifted and out-of-domain set of :mod:`sslnb.data.domains` (views of its first ``domains.view_samples``).
 """
@@ -76,12 +77,14 @@ def embed_images(model: nn.Module, images: np.ndarray, batch_size: int = 256,
 def augmented_views(images: np.ndarray, params: Params) -> torch.Tensor:
     """``metrics.views`` augmentations of each of the first ``metrics.view_samples`` images, (V * q, C, H, W).
 
-    Rows are grouped by image: rows i*q .. i*q + q-1 are the views of image i.
+    Rows are grouped by image: rows i*q .. i*q + q-1 are the views of image i. They are drawn with
+    ``params.view_augment`` (``reference_augment``, else ``augment``): one reference augmentation shared by
+    every run of a comparison, so that a run's own augmentation cannot move its view metrics.
     """
     cfg = params.metrics
     base = to_tensor(images[:cfg.view_samples])
     generator = torch.Generator().manual_seed(cfg.seed)
-    views = torch.stack([augment(base, params.augment, generator) for _ in range(cfg.views)], dim=1)
+    views = torch.stack([augment(base, params.view_augment, generator) for _ in range(cfg.views)], dim=1)
     return views.flatten(0, 1)
 
 
@@ -142,7 +145,7 @@ def embed(params: Params, method: str, paths: ProjectPaths) -> Path:
             stale.unlink()
     model = build_method(method, params)
     views = augmented_views(data.test_images, params)
-    domains = load_domains(paths.domains)
+    domains = load_domains(paths.domains, params.protocols.domains)
     for path in tqdm(files, desc=f"embed {method}", unit="checkpoint"):
         state = load_checkpoint(path)
         model.load_state_dict(state["model"])

@@ -207,7 +207,7 @@ def evaluate(params: Params, method: str, paths: ProjectPaths) -> Path:
     if not data.labelled:
         log.warning("%s: the data set has no labels, so the label-based references (%s) are skipped; "
                     "every label-free metric is computed", method, ", ".join(LABEL_BASED))
-    domains = load_domains(paths.domains)
+    domains = load_domains(paths.domains, params.protocols.domains)
     finetuned = finetune_values(params, method, paths) if data.labelled else None
     rows, domain_rows = [], []
     for path in tqdm(files, desc=f"metrics {method}", unit="checkpoint"):

@@ -140,7 +140,7 @@ def finetune(params: Params, method: str, paths: ProjectPaths) -> Path:
         if not files:
             raise FileNotFoundError(f"no checkpoints (epoch_*.pt) in {paths.checkpoints(method)}; "
                                     "run the train stage first")
-        domains = load_domains(paths.domains)
+        domains = load_domains(paths.domains, params.protocols.domains)
         model = build_method(method, params)
         for path in tqdm(files, desc=f"finetune {method}", unit="checkpoint"):
             state = load_checkpoint(path)

@@ -40,6 +40,7 @@ LABELS = {
     "alignment": "alignment",
     "uniformity": "uniformity",
     "lidar": "LiDAR",
+    "heldout_loss": "held-out objective (NT-Xent)",
     "twonn_dimension": "intrinsic dimension (TwoNN)",
     "mst_dimension": "intrinsic dimension (MST)",
     "cluster_learnability": "cluster learnability",

@@ -66,6 +66,7 @@ DIRECTIONS: dict[str, Direction] = {
                                         "Mordacq et al. 2026; TwoNN: Facco et al. 2017)"),
     "mst_dimension": Direction(LOWER, "as twonn_dimension (IdEst's MST / PH0 estimator)"),
     "cluster_learnability": Direction(HIGHER, "clusters a kNN classifier can learn (CLID, 2022)"),
+    "heldout_loss": Direction(LOWER, "the held-out objective: NT-Xent of the reference views at one temperature"),
     "lidar": Direction(HIGHER, "higher effective rank of the discriminative subspace (Thilak et al. 2024)"),
     "ami_c1_gt": Direction(HIGHER, "label-based: clusters that match the classes"),
     "knn_acc": Direction(HIGHER, "label-based: accuracy"),

@@ -38,12 +38,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from scipy import stats
 
 from sslnb.config import params_from_dict
 from sslnb.io import atomic_path, save_csv
 from sslnb.paths import ProjectPaths
 
-DECISIONS = ("checkpoint", "hyperparameter", "seed", "architecture")
+DECISIONS = ("checkpoint", "hyperparameter", "seed", "architecture", "failure")
 METHOD_KEY = "method"
 # sections that do not change a run's checkpoints, embeddings or metrics tables
 NOT_THE_RUN = ("tsne", "analysis", "report", "sweeps")
@@ -106,21 +107,29 @@ def _sweep(raw: dict[str, Any], name: str, spec: Any) -> Sweep:
     where = f"params.yaml: sweeps.{name}"
     if not isinstance(spec, dict):
         raise ValueError(f"{where} must be a mapping with 'decision' and 'grid', got {spec!r}")
-    unknown = sorted(set(spec) - {"decision", "set", "grid"})
+    unknown = sorted(set(spec) - {"decision", "set", "grid", "search"})
     if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; known keys are ['decision', 'grid', 'set']")
+        raise ValueError(f"{where}: unknown key(s) {unknown}; known keys are ['decision', 'grid', 'search', 'set']")
+    if ("grid" in spec) == ("search" in spec):
+        raise ValueError(f"{where} needs exactly one of 'grid' (every combination) and 'search' (a seeded random "
+                         "search); see the README's sweeps")
     decision = spec.get("decision")
     if decision not in DECISIONS:
         raise ValueError(f"{where}.decision must be one of {list(DECISIONS)}, got {decision!r}")
     fixed = spec.get("set") or {}
     if not isinstance(fixed, dict):
         raise ValueError(f"{where}.set must map dotted params keys to values, e.g. 'train.epochs: 40'")
-    grids = spec.get("grid")
-    grids = [grids] if isinstance(grids, dict) else grids
-    if not grids or not all(isinstance(g, dict) and g for g in grids):
-        raise ValueError(f"{where}.grid must be a mapping of dotted keys to lists of values (or a list of such "
-                         "mappings), e.g. 'grid: {seed: [1, 2]}'")
-    for section, keys in (("set", fixed), *(("grid", grid) for grid in grids)):
+    if "search" in spec:
+        grids = search_grids(spec["search"], f"{where}.search")
+        section_name = "search"
+    else:
+        grids = spec.get("grid")
+        grids = [grids] if isinstance(grids, dict) else grids
+        if not grids or not all(isinstance(g, dict) and g for g in grids):
+            raise ValueError(f"{where}.grid must be a mapping of dotted keys to lists of values (or a list of such "
+                             "mappings), e.g. 'grid: {seed: [1, 2]}'")
+        section_name = "grid"
+    for section, keys in (("set", fixed), *((section_name, grid) for grid in grids)):
         shared = [key for key in keys if str(key).split(".")[0] in SHARED_DATA]
         if shared:
             raise ValueError(f"{where}.{section}.{shared[0]}: every point links the main project's prepared data "
@@ -134,6 +143,91 @@ def _sweep(raw: dict[str, Any], name: str, spec: Any) -> Sweep:
             names.add(point.name)
             points.append(point)
     return Sweep(name, decision, tuple(points))
+
+
+# -- random search (sweeps.<name>.search) ----------------------------------------------------------
+
+POINT_KEY = "_point"  # an internal grid key: the name of a sampled configuration (not a params key)
+REPLICATE_KEY = "replicate_of"  # a sweep-table column: the configuration a point re-runs with another seed
+SEARCH_KEYS = ("method", "n_iter", "random_state", "distributions", "replicates")
+# params.yaml's names of SciPy distributions, each over [low, high] (randint: high included)
+DISTRIBUTIONS = {
+    "uniform": lambda low, high: stats.uniform(low, high - low),
+    "loguniform": lambda low, high: stats.loguniform(low, high),
+    "randint": lambda low, high: stats.randint(low, high + 1),
+}
+SIGNIFICANT_DIGITS = 3  # sampled numbers are rounded, so that names and params files stay readable
+
+
+def _distribution(value: Any, where: str) -> Any:
+    """A list of choices, or a SciPy distribution from ``{loguniform: [low, high]}`` and the like."""
+    if isinstance(value, list) and value:
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        (name, bounds), = value.items()
+        if name in DISTRIBUTIONS and isinstance(bounds, list) and len(bounds) == 2 \
+                and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds) and bounds[0] < bounds[1]:
+            if name == "loguniform" and bounds[0] <= 0:
+                raise ValueError(f"{where}: a loguniform distribution needs low > 0, got {bounds}")
+            return DISTRIBUTIONS[name](*bounds)
+    raise ValueError(f"{where} must be a list of values or one of {sorted(DISTRIBUTIONS)} with [low, high], "
+                     f"e.g. '{{loguniform: [0.0003, 0.01]}}', got {value!r}")
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, (float, np.floating)):
+        return float(f"{float(value):.{SIGNIFICANT_DIGITS}g}")
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def search_grids(search: Any, where: str) -> list[dict[str, Any]]:
+    """The configurations of a seeded random search, as one-point grids (see the module docstring).
+
+    Each block draws ``n_iter`` configurations of its ``distributions`` with scikit-learn's
+    :class:`~sklearn.model_selection.ParameterSampler` (``random_state``); ``replicates: {configurations: c,
+    seed: s}`` runs the first c of them again with ``seed: s``, which measures how much of the probe's spread
+    the configuration explains (:func:`sslnb.runs.configuration_share`).
+    """
+    from sklearn.model_selection import ParameterSampler
+
+    blocks = [search] if isinstance(search, dict) else search
+    if not blocks or not all(isinstance(b, dict) for b in blocks):
+        raise ValueError(f"{where} must be a mapping (or a list of mappings) with method, n_iter, random_state "
+                         "and distributions")
+    grids = []
+    for index, block in enumerate(blocks):
+        at = f"{where}[{index}]" if isinstance(search, list) else where
+        unknown = sorted(set(block) - set(SEARCH_KEYS))
+        if unknown:
+            raise ValueError(f"{at}: unknown key(s) {unknown}; known keys are {sorted(SEARCH_KEYS)}")
+        method, n_iter = block.get("method"), block.get("n_iter")
+        if not isinstance(method, str):
+            raise ValueError(f"{at}.method must name one method, e.g. 'method: simclr', got {method!r}")
+        if not isinstance(n_iter, int) or isinstance(n_iter, bool) or n_iter < 1:
+            raise ValueError(f"{at}.n_iter must be a positive number of configurations, got {n_iter!r}")
+        distributions = block.get("distributions")
+        if not isinstance(distributions, dict) or not distributions:
+            raise ValueError(f"{at}.distributions must map dotted params keys to distributions, e.g. "
+                             "'train.lr: {loguniform: [0.0003, 0.01]}'")
+        sampler = ParameterSampler({key: _distribution(value, f"{at}.distributions.{key}")
+                                    for key, value in distributions.items()},
+                                   n_iter=n_iter, random_state=block.get("random_state", 0))
+        configurations = [{key: _rounded(value) for key, value in drawn.items()} for drawn in sampler]
+        width = len(str(n_iter - 1))
+        for i, values in enumerate(configurations):
+            grids.append({METHOD_KEY: [method], POINT_KEY: f"s{i:0{width}d}", **{k: [v] for k, v in values.items()}})
+        replicates = block.get("replicates") or {}
+        if not isinstance(replicates, dict) or set(replicates) - {"configurations", "seed"}:
+            raise ValueError(f"{at}.replicates must be '{{configurations: 3, seed: 1}}' (the first 3 configurations "
+                             f"again with seed 1), got {replicates!r}")
+        count, seed = replicates.get("configurations", 0), replicates.get("seed", 1)
+        if not isinstance(count, int) or not 0 <= count <= n_iter:
+            raise ValueError(f"{at}.replicates.configurations must be 0 to n_iter ({n_iter}), got {count!r}")
+        for i, values in enumerate(configurations[:count]):
+            name = f"s{i:0{width}d}"
+            grids.append({METHOD_KEY: [method], POINT_KEY: f"{name}_seed{seed}", REPLICATE_KEY: f"{method}_{name}",
+                          **{k: [v] for k, v in values.items()}, "seed": [seed]})
+    return grids
 
 
 def _choices(values: Any, key: str, where: str) -> list[tuple[str, Any]]:
@@ -160,7 +254,7 @@ def _expand(raw: dict[str, Any], sweep: str, fixed: dict[str, Any], grid: dict[s
     methods = grid.get(METHOD_KEY, list(main_methods))
     if isinstance(methods, str):
         methods = [methods]
-    keys = [key for key in grid if key != METHOD_KEY]
+    keys = [key for key in grid if key not in (METHOD_KEY, POINT_KEY, REPLICATE_KEY)]
     choices = [_choices(grid[key], key, where) for key in keys]
     points = []
     for method in methods:
@@ -170,6 +264,9 @@ def _expand(raw: dict[str, Any], sweep: str, fixed: dict[str, Any], grid: dict[s
             named = {key for key in keys if isinstance(grid[key], dict)}
             parts = [labels[k] if k in named else f"{k.rsplit('.', 1)[-1]}{labels[k]}" for k in keys]
             name = "_".join([str(method), *parts]).replace("/", "-")
+            if POINT_KEY in grid:  # a sampled configuration: named by its index, its values in the columns
+                name = f"{method}_{grid[POINT_KEY]}"
+                labels[REPLICATE_KEY] = grid.get(REPLICATE_KEY, "")
             params = point_params(raw, method, {**fixed, **values}, f"{where} point {name}")
             points.append(SweepPoint(sweep, name, str(method), values, labels, params,
                                      reuses_main=_is_main_run(raw, params, method)))
@@ -184,6 +281,11 @@ def set_dotted(params: dict[str, Any], key: str, value: Any, where: str) -> None
         child = node.get(part)
         if child is None:
             child = node[part] = {}
+        if isinstance(child, list) and part == parents[-1] and last.isdigit():
+            if int(last) >= len(child):
+                raise ValueError(f"{where}: cannot set {key!r}: {part!r} has {len(child)} items")
+            child[int(last)] = copy.deepcopy(value)  # one item of a list, e.g. augment.crop_scale.0
+            return
         if not isinstance(child, dict):
             raise ValueError(f"{where}: cannot set {key!r}: {part!r} is not a section")
         node = child
@@ -203,6 +305,9 @@ def point_params(raw: dict[str, Any], method: str, values: dict[str, Any], where
             raise ValueError(f"{where}: {key!r} sets another method's option than this point's {method!r}; "
                              "put it in a grid of its own with 'method: [...]'")
         set_dotted(params, key, value, where)
+    if any(key.split(".")[0] == "augment" for key in values) and raw.get("reference_augment") is None:
+        # the views the view metrics score stay those of the main profile: one reference for the comparison
+        params["reference_augment"] = copy.deepcopy(raw.get("augment") or {})
     try:
         params_from_dict(params)
     except ValueError as error:  # fail now, not after an hour of training

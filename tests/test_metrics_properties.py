@@ -40,6 +40,7 @@ from sslnb.metrics import (
 from sslnb.metrics._checks import UndefinedMetricError
 from sslnb.metrics.cluster_learnability import cluster_learnability
 from sslnb.metrics.entropy import kl_from_neighbor_distances
+from sslnb.metrics.heldout import heldout_ntxent
 from sslnb.metrics.intrinsic_dimension import mst_dimension, mst_length, twonn_dimension
 from sslnb.metrics.pairwise import pairwise_pass, silhouette_from_sums
 
@@ -99,6 +100,7 @@ VIEW_METRICS: dict[str, Callable[[np.ndarray], float]] = {
     "alignment": lambda V: alignment(V[:, 0], V[:, 1]),
     "lidar": lambda V: lidar(V),
     "lidar_undamped": lambda V: lidar(V, delta=0.0),
+    "heldout_loss": lambda V: heldout_ntxent(V[:, 0], V[:, 1]),
 }
 ALL = {*ROW_METRICS, *VIEW_METRICS}
 
@@ -118,7 +120,7 @@ ROTATION = ALL - {"entropy_binned_raw", "entropy_binned_unit", "embedding_std"}
 SCALE = {"silhouette", "silhouette_pca", "kmeans_agreement", "cluster_learnability", "entropy_kl_unit",
          "entropy_gaussian_unit", "entropy_binned_unit", "rankme", "stable_rank", "nesum", "alpha_req",
          "self_cluster", "embedding_std", "uniformity", "twonn_dimension", "mst_dimension", "alignment",
-         "lidar_undamped"}
+         "lidar_undamped", "heldout_loss"}
 # H(cZ) = H(Z) + D log2 c for a differential entropy of the raw rows
 SCALE_EQUIVARIANT = {"entropy_kl_raw", "entropy_gaussian_raw", "entropy_binned_raw"}
 
@@ -133,7 +135,7 @@ NOT_INVARIANT = {
     } | {
         name: "defined on the L2-normalised rows, whose directions an offset changes"
         for name in ("entropy_kl_unit", "entropy_gaussian_unit", "entropy_binned_unit", "self_cluster",
-                     "embedding_std", "uniformity", "alignment")
+                     "embedding_std", "uniformity", "alignment", "heldout_loss")
     },
     "rotation": {
         "entropy_binned_raw": "a sum of per-coordinate (marginal) histogram entropies",

@@ -166,8 +166,11 @@ def save_domains(domains: list[Domain], path: str | Path) -> None:
     save_npz(path, **arrays)
 
 
-def load_domains(path: str | Path) -> list[Domain]:
-    """The sets ``prepare`` wrote (none if the file lists none)."""
+def load_domains(path: str | Path, scored: bool = True) -> list[Domain]:
+    """The sets ``prepare`` wrote (none if the file lists none, or if not ``scored``: ``protocols.domains``
+    false, the cheap path of sweep points, which skips them without reading the file)."""
+    if not scored:
+        return []
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"shifted and out-of-domain sets {path} not found; run the prepare stage "

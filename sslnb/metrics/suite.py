@@ -37,6 +37,7 @@ from sslnb.columns import SUITE
 from sslnb.metrics._checks import CollapsedEmbeddingsError, UndefinedMetricError, check_embeddings, check_positive_int
 from sslnb.metrics._utils import as_numpy
 from sslnb.metrics.alignment_uniformity import alignment, uniformity_of_views
+from sslnb.metrics.heldout import heldout_ntxent
 from sslnb.metrics.alpha_req import alpha_req
 from sslnb.metrics.cluster_learnability import cluster_learnability
 from sslnb.metrics.clustering import clustering_agreement, kmeans, pca_project, silhouette_of_sample
@@ -71,6 +72,7 @@ class SuiteOptions:
     alpha_first_rank: int = 2
     mst_points: int = 1000  # largest tree of the MST dimension
     learnability_neighbors: int = 5  # kNN of cluster learnability
+    heldout_temperature: float = 0.5  # the held-out objective's fixed NT-Xent temperature
 
     @classmethod
     def from_config(cls, metrics: Any, k: int) -> "SuiteOptions":
@@ -116,7 +118,8 @@ def label_free_metrics(
         Z: (N, D) finite embeddings of the evaluation set: a NumPy array, or a torch tensor on any
             device (the heavy parts then run on that device; see the module docstring).
         views: optional (V, q, D) embeddings of q >= 2 augmentations of the first V rows of Z: alignment
-            and uniformity use views 0 and 1; LiDAR uses each row of Z with its q views as a class.
+            and uniformity use views 0 and 1, as does the held-out objective (NT-Xent at
+            ``options.heldout_temperature``); LiDAR uses each row of Z with its q views as a class.
     """
     Z = check_embeddings(Z)
     k = check_positive_int(options.k, "k")
@@ -133,7 +136,7 @@ def label_free_metrics(
     result = SuiteResult({}, c1, sample)
     _embedding_only(result, Z, Zs, on_device, moments, c1, c2, options)
     if views is not None:
-        _with_views(result, Z, views)
+        _with_views(result, Z, views, options)
     if result.notes:  # one line for all of them
         log.warning("undefined on these embeddings (%d x %d), recorded as NaN: %s", *Z.shape, "; ".join(result.notes))
     return result
@@ -192,7 +195,8 @@ def _embedding_only(result: SuiteResult, Z: np.ndarray | torch.Tensor, Zs: np.nd
              lambda: cluster_learnability(Zs, c1, options.learnability_neighbors, seed=options.seed))
 
 
-def _with_views(result: SuiteResult, Z: np.ndarray | torch.Tensor, views: np.ndarray | torch.Tensor) -> None:
+def _with_views(result: SuiteResult, Z: np.ndarray | torch.Tensor, views: np.ndarray | torch.Tensor,
+                options: SuiteOptions) -> None:
     views = as_numpy(views)  # (V, q, D) with V in the hundreds: host-sized
     if views.ndim != 3 or views.shape[1] < 2 or views.shape[2] != Z.shape[1] or views.shape[0] > len(Z):
         raise ValueError(
@@ -200,5 +204,7 @@ def _with_views(result: SuiteResult, Z: np.ndarray | torch.Tensor, views: np.nda
         )
     _attempt(result, ("alignment",), lambda: alignment(views[:, 0], views[:, 1]))
     _attempt(result, ("uniformity",), lambda: uniformity_of_views(views[:, 0], views[:, 1]))
+    _attempt(result, ("heldout_loss",),
+             lambda: heldout_ntxent(views[:, 0], views[:, 1], options.heldout_temperature))
     classes = np.concatenate([as_numpy(Z[:len(views)])[:, None, :], views], axis=1)  # clean sample + its q views
     _attempt(result, ("lidar",), lambda: lidar(classes))
