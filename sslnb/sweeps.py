@@ -28,6 +28,7 @@ its training loss per epoch, into ``data/sweeps/<sweep>.csv``: what :mod:`sslnb.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import os
 import shutil
@@ -316,7 +317,8 @@ def point_params(raw: dict[str, Any], method: str, values: dict[str, Any], where
 
 
 def _run_identity(params: dict[str, Any]) -> dict[str, Any]:
-    identity = {key: value for key, value in params.items() if key not in NOT_THE_RUN}
+    # protocols change no checkpoint: whether the main run's tables answer a point is _protocols_covered's call
+    identity = {key: value for key, value in params.items() if key not in (*NOT_THE_RUN, "protocols")}
     train = dict(identity.get("train") or {})
     train["milestones"] = [0, train.get("epochs", 1)]  # which checkpoints are kept does not change the run
     identity["train"] = train
@@ -332,7 +334,24 @@ def _is_main_run(raw: dict[str, Any], params: dict[str, Any], method: str) -> bo
     main_milestones = set((raw.get("train") or {}).get("milestones") or [])
     # normalised through the config so that defaults written out and left out compare equal
     same = params_from_dict(_run_identity(params)) == params_from_dict(_run_identity(main))
-    return same and milestones <= main_milestones
+    return same and milestones <= main_milestones and _protocols_covered(params, main)
+
+
+def _protocols_covered(params: dict[str, Any], main: dict[str, Any]) -> bool:
+    """True if the main run computed every protocol the point asks for, with the same settings (the cheap
+    path turns some off: the main run's tables then hold more than the point needs)."""
+    point, ran = params_from_dict(params).protocols, params_from_dict(main).protocols
+    for field_ in dataclasses.fields(point):
+        wanted, done = getattr(point, field_.name), getattr(ran, field_.name)
+        if isinstance(wanted, bool):
+            if wanted and not done:
+                return False
+        elif field_.name == "fewshot_shots":
+            if not set(wanted) <= set(done):
+                return False
+        elif wanted != done:
+            return False
+    return True
 
 
 # -- writing the sub-projects and their pipelines ----------------------------------------------------
@@ -362,38 +381,55 @@ def _code_deps(main_stages: dict[str, Any], stage: str) -> list[str]:
     return [dep for dep in main_stages[stage]["do"]["deps"] if not str(dep).startswith("data/")]
 
 
+# the main stages a point runs, in order; their code dependencies are copied from dvc.yaml
+POINT_STAGES = ("train", "embed", "finetune", "evaluate")
+
+
+def run_point(raw: dict[str, Any], sweep: str, point: str, paths: ProjectPaths) -> Path:
+    """Run one point in one process: configure, then the train, embed, finetune and evaluate stages.
+
+    One DVC stage and one Python start per point instead of five (about 20 s each on 2 CPU cores, most of it
+    importing torch): the cheap path that lets a sweep afford the runs its decision needs. The sub-project's
+    links to the prepared data are removed afterwards (they are the main project's files, not outputs).
+    """
+    from sslnb.config import load_params
+    from sslnb.embed import embed
+    from sslnb.evaluate import evaluate
+    from sslnb.finetune import finetune
+    from sslnb.train import train
+
+    target = sweep_from_params(raw, sweep).point(point)
+    configure(raw, sweep, point, paths)
+    sub = ProjectPaths(paths.sweep_project(sweep, point))
+    params = load_params(sub.params)
+    train(params, target.method, sub, resume=True)
+    embed(params, target.method, sub)
+    finetune(params, target.method, sub)
+    table = evaluate(params, target.method, sub)
+    for link in (sub.dataset, sub.domains):
+        link.unlink(missing_ok=True)
+    return table
+
+
 def pipeline(raw: dict[str, Any], sweep: Sweep, main_stages: dict[str, Any]) -> dict[str, Any]:
-    """The DVC pipeline of one sweep (``sweeps/<name>/dvc.yaml``) as a mapping."""
+    """The DVC pipeline of one sweep (``sweeps/<name>/dvc.yaml``) as a mapping: one ``run`` stage per point
+    (:func:`run_point`), then ``collect``."""
     runs = {p.name: p.method for p in sweep.run_points}
     root = f"data/sweeps/{sweep.name}"
-    sub = f"{root}/${{key}}"
     stages: dict[str, Any] = {}
     if runs:
-        stages["configure"] = {"foreach": runs, "do": {
-            "wdir": "../..", "cmd": f"python -m sslnb sweep-configure --sweep {sweep.name} --point ${{key}}",
-            "deps": ["data/processed/dataset.npz", "data/processed/domains.npz", "sslnb/sweeps.py", "sslnb/config.py",
-                     "sslnb/io.py"],
-            "params": ["seed", "data", "model", "augment", "train", "methods", "metrics", "protocols", "domains",
-                       f"sweeps.{sweep.name}"],
-            "outs": [f"{sub}/params.yaml", f"{sub}/data/processed/dataset.npz", f"{sub}/data/processed/domains.npz"]}}
-        prepared = [f"{sub}/data/processed/dataset.npz", f"{sub}/data/processed/domains.npz"]
-        inputs = {"train": prepared[:1],
-                  "embed": [*prepared, f"{sub}/data/checkpoints/${{item}}"],
-                  "finetune": [*prepared, f"{sub}/data/checkpoints/${{item}}"],
-                  "evaluate": [*prepared, f"{sub}/data/embeddings/${{item}}", f"{sub}/data/finetune/${{item}}.csv"]}
-        outputs = {"train": [f"{sub}/data/checkpoints/${{item}}"], "embed": [f"{sub}/data/embeddings/${{item}}"],
-                   "finetune": [f"{sub}/data/finetune/${{item}}.csv"],
-                   "evaluate": [f"{sub}/data/metrics/${{item}}.csv", f"{sub}/data/domains/${{item}}.csv"]}
-        for stage in ("train", "embed", "finetune", "evaluate"):
-            stages[stage] = {"foreach": runs, "do": {
-                "wdir": "../..", "cmd": f"python -m sslnb {stage} --root {sub} --method ${{item}}",
-                "deps": [f"{sub}/params.yaml", *inputs[stage], *_code_deps(main_stages, stage)],
-                "outs": outputs[stage]}}
+        code = list(dict.fromkeys(dep for stage in POINT_STAGES for dep in _code_deps(main_stages, stage)))
+        code += [dep for dep in ("sslnb/sweeps.py", "sslnb/config.py", "sslnb/io.py") if dep not in code]
+        stages["run"] = {"foreach": runs, "do": {
+            "wdir": "../..", "cmd": f"python -m sslnb sweep-run --sweep {sweep.name} --point ${{key}}",
+            "deps": ["data/processed/dataset.npz", "data/processed/domains.npz", *code],
+            "params": ["seed", "data", "model", "augment", "reference_augment", "train", "methods", "metrics",
+                       "protocols", "domains", f"sweeps.{sweep.name}"],
+            "outs": [f"{root}/${{key}}"]}}
     collected = []
     for point in sweep.points:
-        base = "data" if point.reuses_main else f"{root}/{point.name}/data"
-        collected += [f"{base}/metrics/{point.method}.csv", f"{base}/domains/{point.method}.csv",
-                      f"{base}/checkpoints/{point.method}"]
+        collected += ([f"data/metrics/{point.method}.csv", f"data/domains/{point.method}.csv",
+                       f"data/checkpoints/{point.method}"] if point.reuses_main else [f"{root}/{point.name}"])
     stages["collect"] = {
         "wdir": "../..", "cmd": f"python -m sslnb sweep-collect --sweep {sweep.name}",
         "deps": [*collected, "sslnb/sweeps.py", "sslnb/config.py", "sslnb/io.py"],
@@ -428,7 +464,8 @@ def analysis_pipeline(sweeps: dict[str, Sweep]) -> dict[str, Any]:
                           "sslnb/sweeps.py", *NOTEBOOK_CODE],
                  "params": ["analysis.n_boot", "analysis.seed"],
                  "outs": ["reports/sweeps/runs.ipynb", "reports/sweeps/leaderboard.json",
-                          *[f"reports/tables/{stem}.{ext}" for stem in ("leaderboard", "run_selection")
+                          *[f"reports/tables/{stem}.{ext}" for stem in ("leaderboard", "run_selection", "configuration_share",
+                                                                     "failure_detection")
                             for ext in ("csv", "md", "tex")],
                           *[f"figures/leaderboard.{ext}" for ext in ("png", "svg")]]},
         "findings": {"wdir": "..", "cmd": notebook.format("findings") + " -p output reports/sweeps/findings.json"
