@@ -77,6 +77,11 @@ class Candidates:
     accuracy: np.ndarray  # (n,) oracle accuracy in [0, 1]
     scores: dict[str, np.ndarray]  # metric -> (n,) scores, higher = better, NaN = not scored
     oracle: str = ORACLE  # the column ``accuracy`` comes from (a key of TARGETS)
+    # the same candidates re-run with another seed: (n,) accuracies and metric -> (n,) scores, NaN where a
+    # candidate was not re-run; the bootstrap then draws either run of a re-run candidate, so the seed
+    # spread enters the intervals
+    rerun_accuracy: np.ndarray | None = None
+    rerun_scores: dict[str, np.ndarray] | None = None
 
 
 def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -161,10 +166,14 @@ def decision_groups(runs: pd.DataFrame, metrics: Sequence[str], reference_layer:
         return []
     # a supervised reference model used labels: it is no candidate of a label-free choice; a configuration
     # re-run with another seed is one candidate, not two (the re-runs measure configuration_share instead)
-    runs = first_seeds(runs[runs.method != SUPERVISED])
+    runs = runs[runs.method != SUPERVISED]
+    reruns, runs = runs[is_rerun(runs)], runs[~is_rerun(runs)]
     reference = runs[runs.layer == reference_layer][["sweep", "run", "epoch", oracle]]
     table = runs.drop(columns=[c for c in TARGETS if c in runs.columns]).merge(
         reference, on=["sweep", "run", "epoch"], how="inner")
+    rerun_reference = reruns[reruns.layer == reference_layer][["sweep", "run", "epoch", oracle]]
+    rerun_table = reruns.drop(columns=[c for c in TARGETS if c in reruns.columns]).merge(
+        rerun_reference, on=["sweep", "run", "epoch"], how="inner")
     groups = []
     for (sweep, decision), rows in table.groupby(["sweep", "decision"], sort=True):
         if decision == FAILURE:
@@ -191,20 +200,42 @@ def decision_groups(runs: pd.DataFrame, metrics: Sequence[str], reference_layer:
                     scores[metric] = np.full(len(group), np.nan)
             if decision == "checkpoint":
                 scores[LAST] = group.epoch.to_numpy(dtype=float)
+            rerun = _reruns_of(group, rerun_table, metrics, oracle, scores) if decision != "checkpoint" else None
             groups.append(Candidates(
                 {"sweep": sweep, "decision": named, **dict(zip(keys, key)),
                  **({"method": group.method.iloc[0]} if "method" not in keys else {}),
                  "loss_comparable": comparable, "one_width": one_width},
-                group[oracle].to_numpy(dtype=float), scores, oracle))
+                group[oracle].to_numpy(dtype=float), scores, oracle, *(rerun or (None, None))))
     return groups
 
 
-def first_seeds(runs: pd.DataFrame) -> pd.DataFrame:
-    """``runs`` without the re-runs of a configuration with another seed (:data:`REPLICATE` set)."""
+def _reruns_of(group: pd.DataFrame, reruns: pd.DataFrame, metrics: Sequence[str], oracle: str,
+               scores: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+    """The re-runs of ``group``'s candidates at their final checkpoint on the group's layer, aligned with the
+    group's rows (NaN where a candidate has none); None if none was re-run."""
+    if reruns.empty or REPLICATE not in reruns.columns:
+        return None
+    layer = group.layer.iloc[0]
+    rows = reruns[(reruns.sweep == group.sweep.iloc[0]) & (reruns.layer == layer)]
+    rows = rows[rows.epoch == rows.groupby("run").epoch.transform("max")].set_index(REPLICATE)
+    rows = rows[~rows.index.duplicated()].reindex(group.run.to_numpy())
+    if rows[oracle].notna().sum() == 0:
+        return None
+    rerun_scores = {m: (_scores(rows, m) if np.isfinite(scores[m]).any() else np.full(len(rows), np.nan))
+                    for m in metrics if m in rows.columns}
+    return rows[oracle].to_numpy(dtype=float), rerun_scores
+
+
+def is_rerun(runs: pd.DataFrame) -> np.ndarray:
+    """True for the rows of a configuration's re-run with another seed (:data:`REPLICATE` set)."""
     if REPLICATE not in runs.columns:
-        return runs
-    repeated = runs[REPLICATE].fillna("").astype(str).str.len() > 0
-    return runs[~repeated]
+        return np.zeros(len(runs), dtype=bool)
+    return (runs[REPLICATE].fillna("").astype(str).str.len() > 0).to_numpy()
+
+
+def first_seeds(runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` without the re-runs of a configuration with another seed."""
+    return runs[~is_rerun(runs)]
 
 
 def configuration_share(runs: pd.DataFrame, layer: str = "backbone") -> pd.DataFrame:
@@ -222,7 +253,7 @@ def configuration_share(runs: pd.DataFrame, layer: str = "backbone") -> pd.DataF
     finals = rows[rows.epoch == rows.groupby(["sweep", "run"]).epoch.transform("max")]
     probe = finals.set_index("run")[ORACLE]
     out = []
-    repeated = finals[finals[REPLICATE].fillna("").astype(str).str.len() > 0]
+    repeated = finals[is_rerun(finals)]
     for (sweep, method), again in repeated.groupby(["sweep", "method"], sort=True):
         pairs = [(probe[r], probe[o]) for r, o in zip(again.run, again[REPLICATE]) if o in probe.index]
         seed_var = float(np.mean([(a - b) ** 2 / 2 for a, b in pairs])) if pairs else np.nan
@@ -309,6 +340,10 @@ def run_selection(groups: Sequence[Candidates], n_boot: int = 1000, random_state
         group_id = "/".join(str(group.key[k]) for k in sorted(group.key) if k not in ("loss_comparable", "one_width"))
         draws = rng.integers(0, n, size=(n_boot, n))  # the same resamples for every metric of the group
         boot_acc = group.accuracy[draws]
+        rerun = None  # where a drawn candidate was re-run, either of its runs, at random (the same for every metric)
+        if group.rerun_accuracy is not None:
+            rerun = np.isfinite(group.rerun_accuracy)[draws] & (rng.random((n_boot, n)) < 0.5)
+            boot_acc = np.where(rerun, group.rerun_accuracy[draws], boot_acc)
         candidates = {**group.scores, group.oracle: group.accuracy,
                       RANDOM: None}  # random: fresh random scores per resample
         for metric, scores in candidates.items():
@@ -320,6 +355,10 @@ def run_selection(groups: Sequence[Candidates], n_boot: int = 1000, random_state
             else:
                 tau, rho, lost = _judge(scores, group.accuracy)
                 boot_scores = scores[draws]
+                if metric == group.oracle:
+                    boot_scores = boot_acc
+                elif rerun is not None and metric in (group.rerun_scores or {}):
+                    boot_scores = np.where(rerun, group.rerun_scores[metric][draws], boot_scores)
                 boot_tau = kendall_tau_b(boot_scores, boot_acc)  # over the scored candidates of each resample
                 boot_regret = regret(boot_scores, boot_acc)
             rows.append({**group.key, "group": group_id, "metric": metric, "tau": tau, "rho": rho, "regret": lost,

@@ -238,3 +238,19 @@ def test_the_held_out_objective_is_a_baseline_not_a_metric():
     runs = failure_runs()
     assert selectable_metrics(runs, ["rankme", "heldout_loss", "nesum"]) == ["rankme", "nesum", "heldout_loss",
                                                                             "training_loss"]
+
+
+def test_a_rerun_candidate_brings_its_seed_spread_into_the_interval():
+    runs = failure_runs()
+    runs = runs[runs.sweep == "hyper"].copy()
+    runs["rankme"] = 10 * runs[ORACLE]  # ranks the first seeds perfectly: a degenerate interval [1, 1]
+    again = runs.assign(replicate_of=lambda t: t.run, run=lambda t: t.run + "_seed1")
+    rng = np.random.default_rng(3)
+    final = again.epoch > 0  # the re-runs' probes move by seed noise; the metric stays
+    again.loc[final, ORACLE] = again.loc[final, ORACLE] + rng.normal(scale=0.02, size=final.sum())
+    alone = run_selection(decision_groups(runs, ["rankme"]), n_boot=300)
+    both = run_selection(decision_groups(pd.concat([runs, again]), ["rankme"]), n_boot=300)
+    pick = lambda t, m: t[(t.layer == "backbone") & (t.metric == m)].iloc[0]  # noqa: E731
+    assert pick(both, "rankme").tau == pick(alone, "rankme").tau == 1.0  # the estimate is the first seeds'
+    assert pick(alone, "rankme").tau_low == 1.0 and pick(both, "rankme").tau_low < 0.9  # seed noise widens it
+    assert pick(both, ORACLE).tau_low == 1.0  # the oracle ranks whichever run was drawn perfectly
