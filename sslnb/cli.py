@@ -317,7 +317,7 @@ def _cmd_sweep_configure(args: argparse.Namespace, params, paths) -> Path:
 
 
 def _cmd_sweep_run(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.sweeps import run_point
+    from sslnb.sweep_run import run_point
 
     return run_point(read_yaml(args.params or paths.params), args.sweep, args.point, paths)
 

@@ -1,28 +1,36 @@
-"""Named sweeps: grids over any params keys, each grid point a small sslnb project run by the usual stages.
+"""Named sweeps: grids or seeded random searches over any params keys, each point a small sslnb project.
 
 A sweep is declared under ``sweeps`` in ``params.yaml``::
 
     sweeps:
       hyper:
         decision: hyperparameter          # what choosing among its runs decides (see DECISIONS)
-        set: {train.milestones: [0, 8]}   # dotted keys fixed for every point
+        set: {train.milestones: [0, 2]}   # dotted keys fixed for every point
         grid:                             # a mapping of dotted keys to lists of values (their product), or
           - method: [simclr]              # a list of such mappings (the union of their products), as
             methods.simclr.temperature: [0.1, 0.5]   # scikit-learn's ParameterGrid reads them
             train.lr: [0.0005, 0.002]
 
+or, instead of ``grid``, a ``search`` (:func:`search_grids`): per block a ``method``, ``n_iter``
+configurations drawn by scikit-learn's ParameterSampler from ``distributions`` (``{loguniform: [low,
+high]}``, ``{uniform: ...}``, ``{randint: ...}`` or a list) with ``random_state``, and optionally
+``replicates: {configurations: c, seed: s}``.
+
 ``method`` is the grid's one special key: the method a point trains (default: every method of the main
 run, one point each). Any other key is a dotted path into params.yaml: ``seed``, ``train.lr``,
-``augment.crop_scale``, ``methods.simclr.temperature``. A value that is a mapping of names to values
-(``model: {resnet_w16: {...}, vit: {...}}``) names its points; a mapping merges into a mapping.
+``augment.crop_scale``, ``methods.simclr.temperature``, or one item of a list, ``augment.crop_scale.0``.
+A value that is a mapping of names to values (``model: {resnet_w16: {...}, vit: {...}}``) names its
+points; a mapping merges into a mapping.
 
 Each point is the main ``params.yaml`` with ``set``, then the point's values, applied, and with only the
-point's method. Its project lives in ``data/sweeps/<sweep>/<point>/`` (``sslnb sweep-configure`` writes
-its params.yaml and links the prepared data there), and ``sweeps/<sweep>/dvc.yaml`` (written by ``sslnb
-sweep-plan``, never by hand) runs train, embed and evaluate there with ``--root``. A point whose run is
-the main run (the same params, milestones aside, its milestones among the main run's) is not run again:
-the main run's tables stand in for it. ``sslnb sweep-collect`` stacks every point's metrics table, with
-its training loss per epoch, into ``data/sweeps/<sweep>.csv``: what :mod:`sslnb.runs` judges.
+point's method; a point that changes ``augment`` scores the main profile's reference views
+(``reference_augment``). Its project lives in ``data/sweeps/<sweep>/<point>/``, and
+``sweeps/<sweep>/dvc.yaml`` (written by ``sslnb sweep-plan``, never by hand) runs it with one ``sslnb
+sweep-run`` stage (:mod:`sslnb.sweep_run`: configure, train, embed, finetune and evaluate in one process).
+A point whose run is the main run (the same params, milestones aside, its milestones among the main run's,
+its protocols among those the main run computed) is not run again: the main run's tables stand in for it.
+``sslnb sweep-collect`` stacks every point's metrics table, with its training loss per epoch, into
+``data/sweeps/<sweep>.csv``: what :mod:`sslnb.runs` judges.
 """
 
 from __future__ import annotations
@@ -381,45 +389,20 @@ def _code_deps(main_stages: dict[str, Any], stage: str) -> list[str]:
     return [dep for dep in main_stages[stage]["do"]["deps"] if not str(dep).startswith("data/")]
 
 
-# the main stages a point runs, in order; their code dependencies are copied from dvc.yaml
+# the main stages a point runs (sslnb.sweep_run), in order; their code dependencies are copied from dvc.yaml
 POINT_STAGES = ("train", "embed", "finetune", "evaluate")
-
-
-def run_point(raw: dict[str, Any], sweep: str, point: str, paths: ProjectPaths) -> Path:
-    """Run one point in one process: configure, then the train, embed, finetune and evaluate stages.
-
-    One DVC stage and one Python start per point instead of five (about 20 s each on 2 CPU cores, most of it
-    importing torch): the cheap path that lets a sweep afford the runs its decision needs. The sub-project's
-    links to the prepared data are removed afterwards (they are the main project's files, not outputs).
-    """
-    from sslnb.config import load_params
-    from sslnb.embed import embed
-    from sslnb.evaluate import evaluate
-    from sslnb.finetune import finetune
-    from sslnb.train import train
-
-    target = sweep_from_params(raw, sweep).point(point)
-    configure(raw, sweep, point, paths)
-    sub = ProjectPaths(paths.sweep_project(sweep, point))
-    params = load_params(sub.params)
-    train(params, target.method, sub, resume=True)
-    embed(params, target.method, sub)
-    finetune(params, target.method, sub)
-    table = evaluate(params, target.method, sub)
-    for link in (sub.dataset, sub.domains):
-        link.unlink(missing_ok=True)
-    return table
 
 
 def pipeline(raw: dict[str, Any], sweep: Sweep, main_stages: dict[str, Any]) -> dict[str, Any]:
     """The DVC pipeline of one sweep (``sweeps/<name>/dvc.yaml``) as a mapping: one ``run`` stage per point
-    (:func:`run_point`), then ``collect``."""
+    (:func:`sslnb.sweep_run.run_point`), then ``collect``."""
     runs = {p.name: p.method for p in sweep.run_points}
     root = f"data/sweeps/{sweep.name}"
     stages: dict[str, Any] = {}
     if runs:
         code = list(dict.fromkeys(dep for stage in POINT_STAGES for dep in _code_deps(main_stages, stage)))
-        code += [dep for dep in ("sslnb/sweeps.py", "sslnb/config.py", "sslnb/io.py") if dep not in code]
+        code += [dep for dep in ("sslnb/sweep_run.py", "sslnb/sweeps.py", "sslnb/config.py", "sslnb/io.py")
+                 if dep not in code]
         stages["run"] = {"foreach": runs, "do": {
             "wdir": "../..", "cmd": f"python -m sslnb sweep-run --sweep {sweep.name} --point ${{key}}",
             "deps": ["data/processed/dataset.npz", "data/processed/domains.npz", *code],
