@@ -24,7 +24,11 @@ from sslnb.io import save_json
 from sslnb.verdict import ALPHA, MIN_CANDIDATES, POWER_TAUS, simulate_rejections
 
 N_METRICS = 18  # the leaderboard's label-free metrics
-DESIGNS = {  # name -> candidates per group
+DESIGNS = {  # name -> candidates per group; the committed sweeps first, then the earlier designs
+    "hyperparameter: committed random search (2 methods x 44 configurations)": [44, 44],
+    "checkpoint: committed long sweep (1 run x 13 checkpoints)": [13],
+    "seed: committed (SimCLR x 3 seeds)": [3],
+    "architecture: committed (5 encoders)": [5],
     "checkpoint: long sweep (2 runs x 16 checkpoints)": [16, 16],
     "hyperparameter: committed grid (2 methods x 8 runs)": [8, 8],
     "seed: committed (4 methods x 3 seeds)": [3, 3, 3, 3],
@@ -44,10 +48,18 @@ def main() -> None:
     parser.add_argument("--sims", type=int, default=1000, help="simulated sweeps per design and hypothesis")
     parser.add_argument("--boot", type=int, default=300, help="bootstrap resamples per simulated group")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results/verdict_calibration.json")
+    parser.add_argument("--only", help="simulate only the designs whose name contains this; keep the others' "
+                        "results from --out")
     args = parser.parse_args()
     better, base = POWER_TAUS
     results = {}
+    if args.only and args.out.is_file():
+        import json
+
+        results = json.loads(args.out.read_text())["designs"]
     for seed, (name, sizes) in enumerate(DESIGNS.items()):
+        if args.only and args.only not in name:
+            continue
         if max(sizes) < MIN_CANDIDATES:
             results[name] = {"group_sizes": sizes, "anecdotal": True}
             print(f"{name}: anecdotal (no group of {MIN_CANDIDATES}), no verdict is given")
@@ -67,7 +79,7 @@ def main() -> None:
         }
         print(f"{name}: false verdicts {family_wise:.3f} (nominal {ALPHA}), power {power:.3f}")
     save_json({"alpha": ALPHA, "n_metrics": N_METRICS, "metric_tau": better, "baseline_tau": base,
-               "bootstrap_resamples": args.boot, "designs": results}, args.out)
+               "bootstrap_resamples": args.boot, "designs": {n: results[n] for n in DESIGNS if n in results}}, args.out)
     print(f"-> {args.out}")
 
 

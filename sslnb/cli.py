@@ -37,9 +37,9 @@ which metric to trust, judged on your own runs (a table with a group, metric and
 
 sweeps (params.yaml's 'sweeps': seeds, hyper, long, architectures; `make sweeps` runs them all):
   python -m sslnb sweep-plan                      write sweeps/NAME/dvc.yaml from params.yaml
-  python -m sslnb sweep-configure --sweep seeds --point simclr_seed1
-                                                  data/sweeps/seeds/simclr_seed1/params.yaml, then the stages
-                                                  above with --root data/sweeps/seeds/simclr_seed1
+  python -m sslnb sweep-run --sweep seeds --point simclr_seed1
+                                                  data/sweeps/seeds/simclr_seed1/: its params.yaml, then train,
+                                                  embed, finetune and evaluate there, in one process
   python -m sslnb sweep-collect --sweep seeds     data/sweeps/seeds.csv: every run's metrics and training loss
 
 bring your own embeddings or checkpoints (the same tidy table, see `sslnb evaluate --help`):
@@ -162,8 +162,8 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "sweep-plan", parents=[common], help="write sweeps/NAME/dvc.yaml for every sweep in params.yaml",
         description="Expand every sweep under 'sweeps' in params.yaml into its grid points, check each point's "
-        "params, and write the sweep's DVC pipeline sweeps/NAME/dvc.yaml (configure, train, embed, evaluate per "
-        "point, then collect). Points whose run is the main run reuse it. `make sweeps` runs this first.")
+        "params, and write the sweep's DVC pipeline sweeps/NAME/dvc.yaml (one sweep-run stage per point: "
+        "configure, train, embed, finetune, evaluate; then collect). Points whose run is the main run reuse it. `make sweeps` runs this first.")
     sweep = commands.add_parser(
         "sweep-configure", parents=[common], help="write one grid point's sub-project of a sweep",
         description="Write data/sweeps/SWEEP/POINT/params.yaml (the main params with the point's values and its "
@@ -171,6 +171,12 @@ def parser() -> argparse.ArgumentParser:
         "--root data/sweeps/SWEEP/POINT (sweeps/SWEEP/dvc.yaml does).")
     sweep.add_argument("--sweep", required=True, help="a key of 'sweeps' in params.yaml")
     sweep.add_argument("--point", required=True, help="a point of that sweep (see sweeps/SWEEP/dvc.yaml)")
+    point = commands.add_parser(
+        "sweep-run", parents=[common], help="run one point of a sweep: configure, train, embed, finetune, evaluate",
+        description="Configure data/sweeps/SWEEP/POINT (as sweep-configure does), then run the train, embed, "
+        "finetune and evaluate stages on it in one process: the one stage per point of sweeps/SWEEP/dvc.yaml.")
+    point.add_argument("--sweep", required=True, help="a key of 'sweeps' in params.yaml")
+    point.add_argument("--point", required=True, help="a point of that sweep (see sweeps/SWEEP/dvc.yaml)")
     collect = commands.add_parser(
         "sweep-collect", parents=[common], help="data/sweeps/SWEEP.csv: every point's metrics and training loss")
     collect.add_argument("--sweep", required=True, help="a key of 'sweeps' in params.yaml")
@@ -310,6 +316,12 @@ def _cmd_sweep_configure(args: argparse.Namespace, params, paths) -> Path:
     return configure(read_yaml(args.params or paths.params), args.sweep, args.point, paths)
 
 
+def _cmd_sweep_run(args: argparse.Namespace, params, paths) -> Path:
+    from sslnb.sweep_run import run_point
+
+    return run_point(read_yaml(args.params or paths.params), args.sweep, args.point, paths)
+
+
 def _cmd_sweep_collect(args: argparse.Namespace, params, paths) -> Path:
     from sslnb.sweeps import collect
 
@@ -370,6 +382,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Any], Path]] = {
     "evaluate-model": _cmd_evaluate_model,
     "sweep-plan": _cmd_sweep_plan,
     "sweep-configure": _cmd_sweep_configure,
+    "sweep-run": _cmd_sweep_run,
     "sweep-collect": _cmd_sweep_collect,
     "tsne": _cmd_tsne,
     "summarize": _cmd_summarize,

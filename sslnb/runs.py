@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from sslnb.architectures import SUPERVISED
+from sslnb.columns import HELDOUT
 from sslnb.selection import DIRECTIONS, direction_of
 from sslnb.verdict import MIN_CANDIDATES, decision_power, pair_weights, paired_test, percentile, pooled
 
@@ -53,7 +54,7 @@ TARGETS = {ORACLE: None, "finetune_acc": "fine-tuning", "ood_probe_acc": "out of
 LOSS = "training_loss"
 RANDOM = "random"
 LAST = "last_checkpoint"  # the checkpoint decision's plain baseline: pick the last checkpoint
-BASELINES = (LOSS, LAST, RANDOM)
+BASELINES = (LOSS, HELDOUT, LAST, RANDOM)  # HELDOUT: the held-out objective, comparable across runs
 # A training loss is comparable only between candidates that share its definition: the same method, loss
 # temperature and augmentation (the same embeddings give NT-Xent 0.03 at temperature 0.1 and 3.08 at 0.5).
 LOSS_DEFINING = ("method", "temperature", "augment.")
@@ -61,6 +62,8 @@ LOSS_DEFINING = ("method", "temperature", "augment.")
 # with D): compared only among candidates of one width, NaN (flagged in the group's key) elsewhere.
 WIDTH_BOUNDED = ("rankme", "nesum", "stable_rank", "entropy_gaussian_bits")
 DECISIONS = ("checkpoint", "hyperparameter", "seed", "architecture")
+FAILURE = "failure"  # the failure-detection decision (failure_detection): its sweeps' runs, with the hyper sweep's
+REPLICATE = "replicate_of"  # sweep-table column: the configuration a run repeats with another seed
 LEADERBOARD_COLUMNS = ["metric", "decision", "kendall_tau", "tau_low", "tau_high", "regret", "regret_low",
                        "regret_high", "n_runs"]
 LOSS_DIRECTION = -1  # lower training loss is better
@@ -74,6 +77,11 @@ class Candidates:
     accuracy: np.ndarray  # (n,) oracle accuracy in [0, 1]
     scores: dict[str, np.ndarray]  # metric -> (n,) scores, higher = better, NaN = not scored
     oracle: str = ORACLE  # the column ``accuracy`` comes from (a key of TARGETS)
+    # the same candidates re-run with another seed: (n,) accuracies and metric -> (n,) scores, NaN where a
+    # candidate was not re-run; the bootstrap then draws either run of a re-run candidate, so the seed
+    # spread enters the intervals
+    rerun_accuracy: np.ndarray | None = None
+    rerun_scores: dict[str, np.ndarray] | None = None
 
 
 def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -134,9 +142,10 @@ def _scores(frame: pd.DataFrame, metric: str) -> np.ndarray:
 
 
 def selectable_metrics(table: pd.DataFrame, metrics: Iterable[str]) -> list[str]:
-    """``metrics`` that ``table`` has and that have a declared direction, then the training loss."""
-    chosen = [m for m in metrics if m in table.columns and m in DIRECTIONS and m not in TARGETS]
-    return chosen + ([LOSS] if LOSS in table.columns else [])
+    """``metrics`` that ``table`` has and that have a declared direction, then the held-out objective and the
+    training loss (baselines, judged beside them)."""
+    chosen = [m for m in metrics if m in table.columns and m in DIRECTIONS and m not in TARGETS and m not in BASELINES]
+    return chosen + [b for b in (HELDOUT, LOSS) if b in table.columns]
 
 
 def decision_groups(runs: pd.DataFrame, metrics: Sequence[str], reference_layer: str = "backbone",
@@ -155,13 +164,20 @@ def decision_groups(runs: pd.DataFrame, metrics: Sequence[str], reference_layer:
         raise ValueError(f"the sweep table lacks column(s) {sorted(missing)}; collect it with `sslnb sweep-collect`")
     if oracle not in runs.columns:
         return []
-    # a supervised reference model used labels: it is no candidate of a label-free choice
+    # a supervised reference model used labels: it is no candidate of a label-free choice; a configuration
+    # re-run with another seed is one candidate, not two (the re-runs measure configuration_share instead)
     runs = runs[runs.method != SUPERVISED]
+    reruns, runs = runs[is_rerun(runs)], runs[~is_rerun(runs)]
     reference = runs[runs.layer == reference_layer][["sweep", "run", "epoch", oracle]]
     table = runs.drop(columns=[c for c in TARGETS if c in runs.columns]).merge(
         reference, on=["sweep", "run", "epoch"], how="inner")
+    rerun_reference = reruns[reruns.layer == reference_layer][["sweep", "run", "epoch", oracle]]
+    rerun_table = reruns.drop(columns=[c for c in TARGETS if c in reruns.columns]).merge(
+        rerun_reference, on=["sweep", "run", "epoch"], how="inner")
     groups = []
     for (sweep, decision), rows in table.groupby(["sweep", "decision"], sort=True):
+        if decision == FAILURE:
+            continue  # judged by failure_detection, with the hyperparameter runs as the healthy ones
         if decision == "checkpoint":
             # epoch 0 is the random initialisation, where the training loss has no value: it leaves every
             # comparison, so that every metric and baseline is scored on exactly the same checkpoints
@@ -184,12 +200,116 @@ def decision_groups(runs: pd.DataFrame, metrics: Sequence[str], reference_layer:
                     scores[metric] = np.full(len(group), np.nan)
             if decision == "checkpoint":
                 scores[LAST] = group.epoch.to_numpy(dtype=float)
+            rerun = _reruns_of(group, rerun_table, metrics, oracle, scores) if decision != "checkpoint" else None
             groups.append(Candidates(
                 {"sweep": sweep, "decision": named, **dict(zip(keys, key)),
                  **({"method": group.method.iloc[0]} if "method" not in keys else {}),
                  "loss_comparable": comparable, "one_width": one_width},
-                group[oracle].to_numpy(dtype=float), scores, oracle))
+                group[oracle].to_numpy(dtype=float), scores, oracle, *(rerun or (None, None))))
     return groups
+
+
+def _reruns_of(group: pd.DataFrame, reruns: pd.DataFrame, metrics: Sequence[str], oracle: str,
+               scores: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+    """The re-runs of ``group``'s candidates at their final checkpoint on the group's layer, aligned with the
+    group's rows (NaN where a candidate has none); None if none was re-run."""
+    if reruns.empty or REPLICATE not in reruns.columns:
+        return None
+    layer = group.layer.iloc[0]
+    rows = reruns[(reruns.sweep == group.sweep.iloc[0]) & (reruns.layer == layer)]
+    rows = rows[rows.epoch == rows.groupby("run").epoch.transform("max")].set_index(REPLICATE)
+    rows = rows[~rows.index.duplicated()].reindex(group.run.to_numpy())
+    if rows[oracle].notna().sum() == 0:
+        return None
+    rerun_scores = {m: (_scores(rows, m) if np.isfinite(scores[m]).any() else np.full(len(rows), np.nan))
+                    for m in metrics if m in rows.columns}
+    return rows[oracle].to_numpy(dtype=float), rerun_scores
+
+
+def is_rerun(runs: pd.DataFrame) -> np.ndarray:
+    """True for the rows of a configuration's re-run with another seed (:data:`REPLICATE` set)."""
+    if REPLICATE not in runs.columns:
+        return np.zeros(len(runs), dtype=bool)
+    return (runs[REPLICATE].fillna("").astype(str).str.len() > 0).to_numpy()
+
+
+def first_seeds(runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` without the re-runs of a configuration with another seed."""
+    return runs[~is_rerun(runs)]
+
+
+def configuration_share(runs: pd.DataFrame, layer: str = "backbone") -> pd.DataFrame:
+    """Per sweep and method with re-run configurations: how much of the final probe's spread the
+    configuration explains, 1 - (seed variance) / (total variance).
+
+    The seed variance is estimated from the pairs (a configuration and its re-run): (a - b)^2 / 2 per pair,
+    averaged; the total variance is that of the final probe over the sweep's first-seed runs (ddof 1). A
+    share near 1: configurations differ far more than seeds do; near 0 (or below): the ranking is seed noise.
+    Columns: sweep, method, pairs, seed_std, total_std (points), configuration_share.
+    """
+    if REPLICATE not in runs.columns:
+        return pd.DataFrame(columns=["sweep", "method", "pairs", "seed_std", "total_std", "configuration_share"])
+    rows = runs[(runs.layer == layer) & (runs.method != SUPERVISED)]
+    finals = rows[rows.epoch == rows.groupby(["sweep", "run"]).epoch.transform("max")]
+    probe = finals.set_index("run")[ORACLE]
+    out = []
+    repeated = finals[is_rerun(finals)]
+    for (sweep, method), again in repeated.groupby(["sweep", "method"], sort=True):
+        pairs = [(probe[r], probe[o]) for r, o in zip(again.run, again[REPLICATE]) if o in probe.index]
+        seed_var = float(np.mean([(a - b) ** 2 / 2 for a, b in pairs])) if pairs else np.nan
+        first = first_seeds(finals[(finals.sweep == sweep) & (finals.method == method)])[ORACLE]
+        total_var = float(np.var(first, ddof=1)) if len(first) > 1 else np.nan
+        out.append({"sweep": sweep, "method": method, "pairs": len(pairs), "seed_std": 100 * np.sqrt(seed_var),
+                    "total_std": 100 * np.sqrt(total_var), "configuration_share": 1 - seed_var / total_var})
+    return pd.DataFrame(out)
+
+
+def failure_detection(runs: pd.DataFrame, metrics: Sequence[str], layer: str = "backbone", margin: float = 0.0,
+                      n_boot: int = 1000, random_state: int = 0) -> pd.DataFrame:
+    """AUROC of each metric and baseline for flagging failed runs, with a stratified bootstrap 95% interval.
+
+    Candidates: the final checkpoint of every run of the ``failure`` and ``hyperparameter`` sweeps (SSL
+    methods, first seeds) on ``layer``. A run **failed** if its final backbone probe is no better than its
+    own random initialisation's (epoch 0) plus ``margin``. A metric flags a run by a low score (its
+    declared direction; the training loss and held-out objective: a high value), so AUROC = P(a failed run
+    scores below a healthy one), ties counting half; 0.5 is chance. The training loss is computed over runs
+    of different definitions (methods, temperatures): ``comparable`` says so. ``last_checkpoint`` does not
+    apply (it chooses among checkpoints, not runs). Resamples draw failed and healthy runs separately, so
+    both classes are in each. Columns: metric, kind, auroc, auroc_low, auroc_high, n_runs, n_failed,
+    comparable.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    columns = ["metric", "kind", "auroc", "auroc_low", "auroc_high", "n_runs", "n_failed", "comparable"]
+    rows = first_seeds(runs[runs.decision.isin([FAILURE, "hyperparameter"]) & (runs.method != SUPERVISED)])
+    reference = rows[rows.layer == "backbone"][["sweep", "run", "epoch", ORACLE]]
+    start = reference[reference.epoch == 0].rename(columns={ORACLE: "random_init"})[["sweep", "run", "random_init"]]
+    on_layer = rows[rows.layer == layer].drop(columns=[ORACLE]).merge(reference, on=["sweep", "run", "epoch"])
+    finals = on_layer[on_layer.epoch == on_layer.groupby(["sweep", "run"]).epoch.transform("max")]
+    finals = finals[finals.epoch > 0].merge(start, on=["sweep", "run"])
+    failed = (finals[ORACLE] <= finals.random_init + margin).to_numpy()
+    if len(finals) == 0 or failed.all() or not failed.any():
+        return pd.DataFrame(columns=columns)
+    rng = np.random.default_rng(random_state)
+    bad, good = np.flatnonzero(failed), np.flatnonzero(~failed)
+    draws = np.concatenate([rng.choice(bad, (n_boot, len(bad))), rng.choice(good, (n_boot, len(good)))], axis=1)
+    comparable = loss_is_comparable(finals)
+    out = []
+    for metric in metrics:
+        if metric not in finals.columns:
+            continue
+        flag = -_scores(finals, metric)  # a high flag: a run the metric calls bad
+        keep = np.isfinite(flag)
+        if failed[keep].all() or not failed[keep].any():
+            continue
+        auroc = roc_auc_score(failed[keep], flag[keep])
+        boot = [roc_auc_score(failed[d][keep[d]], flag[d][keep[d]]) for d in draws
+                if 0 < failed[d][keep[d]].sum() < keep[d].sum()]
+        out.append({"metric": metric, "kind": "baseline" if metric in BASELINES else "metric", "auroc": auroc,
+                    "auroc_low": percentile(np.asarray(boot), 2.5), "auroc_high": percentile(np.asarray(boot), 97.5),
+                    "n_runs": int(keep.sum()), "n_failed": int(failed[keep].sum()),
+                    "comparable": comparable if metric == LOSS else True})
+    return pd.DataFrame(out, columns=columns).sort_values("auroc", ascending=False).reset_index(drop=True)
 
 
 def loss_is_comparable(candidates: pd.DataFrame) -> bool:
@@ -220,6 +340,10 @@ def run_selection(groups: Sequence[Candidates], n_boot: int = 1000, random_state
         group_id = "/".join(str(group.key[k]) for k in sorted(group.key) if k not in ("loss_comparable", "one_width"))
         draws = rng.integers(0, n, size=(n_boot, n))  # the same resamples for every metric of the group
         boot_acc = group.accuracy[draws]
+        rerun = None  # where a drawn candidate was re-run, either of its runs, at random (the same for every metric)
+        if group.rerun_accuracy is not None:
+            rerun = np.isfinite(group.rerun_accuracy)[draws] & (rng.random((n_boot, n)) < 0.5)
+            boot_acc = np.where(rerun, group.rerun_accuracy[draws], boot_acc)
         candidates = {**group.scores, group.oracle: group.accuracy,
                       RANDOM: None}  # random: fresh random scores per resample
         for metric, scores in candidates.items():
@@ -231,6 +355,10 @@ def run_selection(groups: Sequence[Candidates], n_boot: int = 1000, random_state
             else:
                 tau, rho, lost = _judge(scores, group.accuracy)
                 boot_scores = scores[draws]
+                if metric == group.oracle:
+                    boot_scores = boot_acc
+                elif rerun is not None and metric in (group.rerun_scores or {}):
+                    boot_scores = np.where(rerun, group.rerun_scores[metric][draws], boot_scores)
                 boot_tau = kendall_tau_b(boot_scores, boot_acc)  # over the scored candidates of each resample
                 boot_regret = regret(boot_scores, boot_acc)
             rows.append({**group.key, "group": group_id, "metric": metric, "tau": tau, "rho": rho, "regret": lost,

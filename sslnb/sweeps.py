@@ -1,33 +1,42 @@
-"""Named sweeps: grids over any params keys, each grid point a small sslnb project run by the usual stages.
+"""Named sweeps: grids or seeded random searches over any params keys, each point a small sslnb project.
 
 A sweep is declared under ``sweeps`` in ``params.yaml``::
 
     sweeps:
       hyper:
         decision: hyperparameter          # what choosing among its runs decides (see DECISIONS)
-        set: {train.milestones: [0, 8]}   # dotted keys fixed for every point
+        set: {train.milestones: [0, 2]}   # dotted keys fixed for every point
         grid:                             # a mapping of dotted keys to lists of values (their product), or
           - method: [simclr]              # a list of such mappings (the union of their products), as
             methods.simclr.temperature: [0.1, 0.5]   # scikit-learn's ParameterGrid reads them
             train.lr: [0.0005, 0.002]
 
+or, instead of ``grid``, a ``search`` (:func:`search_grids`): per block a ``method``, ``n_iter``
+configurations drawn by scikit-learn's ParameterSampler from ``distributions`` (``{loguniform: [low,
+high]}``, ``{uniform: ...}``, ``{randint: ...}`` or a list) with ``random_state``, and optionally
+``replicates: {configurations: c, seed: s}``.
+
 ``method`` is the grid's one special key: the method a point trains (default: every method of the main
 run, one point each). Any other key is a dotted path into params.yaml: ``seed``, ``train.lr``,
-``augment.crop_scale``, ``methods.simclr.temperature``. A value that is a mapping of names to values
-(``model: {resnet_w16: {...}, vit: {...}}``) names its points; a mapping merges into a mapping.
+``augment.crop_scale``, ``methods.simclr.temperature``, or one item of a list, ``augment.crop_scale.0``.
+A value that is a mapping of names to values (``model: {resnet_w16: {...}, vit: {...}}``) names its
+points; a mapping merges into a mapping.
 
 Each point is the main ``params.yaml`` with ``set``, then the point's values, applied, and with only the
-point's method. Its project lives in ``data/sweeps/<sweep>/<point>/`` (``sslnb sweep-configure`` writes
-its params.yaml and links the prepared data there), and ``sweeps/<sweep>/dvc.yaml`` (written by ``sslnb
-sweep-plan``, never by hand) runs train, embed and evaluate there with ``--root``. A point whose run is
-the main run (the same params, milestones aside, its milestones among the main run's) is not run again:
-the main run's tables stand in for it. ``sslnb sweep-collect`` stacks every point's metrics table, with
-its training loss per epoch, into ``data/sweeps/<sweep>.csv``: what :mod:`sslnb.runs` judges.
+point's method; a point that changes ``augment`` scores the main profile's reference views
+(``reference_augment``). Its project lives in ``data/sweeps/<sweep>/<point>/``, and
+``sweeps/<sweep>/dvc.yaml`` (written by ``sslnb sweep-plan``, never by hand) runs it with one ``sslnb
+sweep-run`` stage (:mod:`sslnb.sweep_run`: configure, train, embed, finetune and evaluate in one process).
+A point whose run is the main run (the same params, milestones aside, its milestones among the main run's,
+its protocols among those the main run computed) is not run again: the main run's tables stand in for it.
+``sslnb sweep-collect`` stacks every point's metrics table, with its training loss per epoch, into
+``data/sweeps/<sweep>.csv``: what :mod:`sslnb.runs` judges.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import os
 import shutil
@@ -316,7 +325,8 @@ def point_params(raw: dict[str, Any], method: str, values: dict[str, Any], where
 
 
 def _run_identity(params: dict[str, Any]) -> dict[str, Any]:
-    identity = {key: value for key, value in params.items() if key not in NOT_THE_RUN}
+    # protocols change no checkpoint: whether the main run's tables answer a point is _protocols_covered's call
+    identity = {key: value for key, value in params.items() if key not in (*NOT_THE_RUN, "protocols")}
     train = dict(identity.get("train") or {})
     train["milestones"] = [0, train.get("epochs", 1)]  # which checkpoints are kept does not change the run
     identity["train"] = train
@@ -332,7 +342,24 @@ def _is_main_run(raw: dict[str, Any], params: dict[str, Any], method: str) -> bo
     main_milestones = set((raw.get("train") or {}).get("milestones") or [])
     # normalised through the config so that defaults written out and left out compare equal
     same = params_from_dict(_run_identity(params)) == params_from_dict(_run_identity(main))
-    return same and milestones <= main_milestones
+    return same and milestones <= main_milestones and _protocols_covered(params, main)
+
+
+def _protocols_covered(params: dict[str, Any], main: dict[str, Any]) -> bool:
+    """True if the main run computed every protocol the point asks for, with the same settings (the cheap
+    path turns some off: the main run's tables then hold more than the point needs)."""
+    point, ran = params_from_dict(params).protocols, params_from_dict(main).protocols
+    for field_ in dataclasses.fields(point):
+        wanted, done = getattr(point, field_.name), getattr(ran, field_.name)
+        if isinstance(wanted, bool):
+            if wanted and not done:
+                return False
+        elif field_.name == "fewshot_shots":
+            if not set(wanted) <= set(done):
+                return False
+        elif wanted != done:
+            return False
+    return True
 
 
 # -- writing the sub-projects and their pipelines ----------------------------------------------------
@@ -362,38 +389,30 @@ def _code_deps(main_stages: dict[str, Any], stage: str) -> list[str]:
     return [dep for dep in main_stages[stage]["do"]["deps"] if not str(dep).startswith("data/")]
 
 
+# the main stages a point runs (sslnb.sweep_run), in order; their code dependencies are copied from dvc.yaml
+POINT_STAGES = ("train", "embed", "finetune", "evaluate")
+
+
 def pipeline(raw: dict[str, Any], sweep: Sweep, main_stages: dict[str, Any]) -> dict[str, Any]:
-    """The DVC pipeline of one sweep (``sweeps/<name>/dvc.yaml``) as a mapping."""
+    """The DVC pipeline of one sweep (``sweeps/<name>/dvc.yaml``) as a mapping: one ``run`` stage per point
+    (:func:`sslnb.sweep_run.run_point`), then ``collect``."""
     runs = {p.name: p.method for p in sweep.run_points}
     root = f"data/sweeps/{sweep.name}"
-    sub = f"{root}/${{key}}"
     stages: dict[str, Any] = {}
     if runs:
-        stages["configure"] = {"foreach": runs, "do": {
-            "wdir": "../..", "cmd": f"python -m sslnb sweep-configure --sweep {sweep.name} --point ${{key}}",
-            "deps": ["data/processed/dataset.npz", "data/processed/domains.npz", "sslnb/sweeps.py", "sslnb/config.py",
-                     "sslnb/io.py"],
-            "params": ["seed", "data", "model", "augment", "train", "methods", "metrics", "protocols", "domains",
-                       f"sweeps.{sweep.name}"],
-            "outs": [f"{sub}/params.yaml", f"{sub}/data/processed/dataset.npz", f"{sub}/data/processed/domains.npz"]}}
-        prepared = [f"{sub}/data/processed/dataset.npz", f"{sub}/data/processed/domains.npz"]
-        inputs = {"train": prepared[:1],
-                  "embed": [*prepared, f"{sub}/data/checkpoints/${{item}}"],
-                  "finetune": [*prepared, f"{sub}/data/checkpoints/${{item}}"],
-                  "evaluate": [*prepared, f"{sub}/data/embeddings/${{item}}", f"{sub}/data/finetune/${{item}}.csv"]}
-        outputs = {"train": [f"{sub}/data/checkpoints/${{item}}"], "embed": [f"{sub}/data/embeddings/${{item}}"],
-                   "finetune": [f"{sub}/data/finetune/${{item}}.csv"],
-                   "evaluate": [f"{sub}/data/metrics/${{item}}.csv", f"{sub}/data/domains/${{item}}.csv"]}
-        for stage in ("train", "embed", "finetune", "evaluate"):
-            stages[stage] = {"foreach": runs, "do": {
-                "wdir": "../..", "cmd": f"python -m sslnb {stage} --root {sub} --method ${{item}}",
-                "deps": [f"{sub}/params.yaml", *inputs[stage], *_code_deps(main_stages, stage)],
-                "outs": outputs[stage]}}
+        code = list(dict.fromkeys(dep for stage in POINT_STAGES for dep in _code_deps(main_stages, stage)))
+        code += [dep for dep in ("sslnb/sweep_run.py", "sslnb/sweeps.py", "sslnb/config.py", "sslnb/io.py")
+                 if dep not in code]
+        stages["run"] = {"foreach": runs, "do": {
+            "wdir": "../..", "cmd": f"python -m sslnb sweep-run --sweep {sweep.name} --point ${{key}}",
+            "deps": ["data/processed/dataset.npz", "data/processed/domains.npz", *code],
+            "params": ["seed", "data", "model", "augment", "reference_augment", "train", "methods", "metrics",
+                       "protocols", "domains", f"sweeps.{sweep.name}"],
+            "outs": [f"{root}/${{key}}"]}}
     collected = []
     for point in sweep.points:
-        base = "data" if point.reuses_main else f"{root}/{point.name}/data"
-        collected += [f"{base}/metrics/{point.method}.csv", f"{base}/domains/{point.method}.csv",
-                      f"{base}/checkpoints/{point.method}"]
+        collected += ([f"data/metrics/{point.method}.csv", f"data/domains/{point.method}.csv",
+                       f"data/checkpoints/{point.method}"] if point.reuses_main else [f"{root}/{point.name}"])
     stages["collect"] = {
         "wdir": "../..", "cmd": f"python -m sslnb sweep-collect --sweep {sweep.name}",
         "deps": [*collected, "sslnb/sweeps.py", "sslnb/config.py", "sslnb/io.py"],
@@ -428,7 +447,8 @@ def analysis_pipeline(sweeps: dict[str, Sweep]) -> dict[str, Any]:
                           "sslnb/sweeps.py", *NOTEBOOK_CODE],
                  "params": ["analysis.n_boot", "analysis.seed"],
                  "outs": ["reports/sweeps/runs.ipynb", "reports/sweeps/leaderboard.json",
-                          *[f"reports/tables/{stem}.{ext}" for stem in ("leaderboard", "run_selection")
+                          *[f"reports/tables/{stem}.{ext}" for stem in ("leaderboard", "run_selection", "configuration_share",
+                                                                     "failure_detection")
                             for ext in ("csv", "md", "tex")],
                           *[f"figures/leaderboard.{ext}" for ext in ("png", "svg")]]},
         "findings": {"wdir": "..", "cmd": notebook.format("findings") + " -p output reports/sweeps/findings.json"

@@ -351,13 +351,15 @@ def test_at_least_forty_bad_inputs_are_covered():
 def test_sweep_commands_name_the_sweep_the_point_and_the_fix(project, tmp_path, capsys):
     root = str(project)
     fails(capsys, ["sweep-configure", "--sweep", "nope", "--point", "x", "--root", root],
-          "no sweep 'nope'", "declared: ['architectures', 'hyper', 'long', 'seeds']")
+          "no sweep 'nope'", "declared: ['architectures', 'failures', 'hyper', 'long', 'seeds']")
     fails(capsys, ["sweep-configure", "--sweep", "seeds", "--point", "simclr_seed9", "--root", root],
           "no point 'simclr_seed9'", "simclr_seed1")
     fails(capsys, ["sweep-collect", "--sweep", "long", "--root", root], "long/simclr/data/metrics/simclr.csv",
           "dvc repro sweeps/long/dvc.yaml")
-    bad = with_params(project, tmp_path, lambda p: p["sweeps"]["hyper"]["grid"].update({"train.lr": ["fast"]}))
-    fails(capsys, ["sweep-plan", "--root", str(bad)], "sweeps.hyper point", "train.lr must be a number")
+    fails(capsys, ["sweep-run", "--sweep", "seeds", "--point", "simclr_seed9", "--root", root],
+          "no point 'simclr_seed9'", "simclr_seed1")
+    bad = with_params(project, tmp_path, lambda p: p["sweeps"]["failures"]["grid"][0].update({"train.lr": ["fast"]}))
+    fails(capsys, ["sweep-plan", "--root", str(bad)], "sweeps.failures point", "train.lr must be a number")
     assert not (bad / "sweeps").exists(), "nothing may be written when a sweep is invalid"
 
 

@@ -180,3 +180,77 @@ def test_fine_tuning_and_out_of_domain_are_extra_decisions_with_their_own_oracle
     assert decision_groups(runs.drop(columns=["finetune_acc"]), metrics, oracle="finetune_acc") == []
     with pytest.raises(ValueError, match="unknown oracle 'knn_acc'"):
         decision_groups(runs, metrics, oracle="knn_acc")
+
+
+def failure_runs(seed: int = 0) -> pd.DataFrame:
+    """12 healthy hyperparameter runs and 4 failed ones (final probe below their epoch-0 probe): ``rankme``
+    is low exactly for the failed runs, ``nesum`` is noise, the held-out objective high for the failed ones."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(16):
+        failed = i >= 12
+        final = 0.70 - 0.05 * rng.random() if failed else 0.80 + 0.02 * rng.random()
+        sweep, decision = ("failures", "failure") if failed else ("hyper", "hyperparameter")
+        for epoch, acc in ((0, 0.72), (2, final)):
+            for layer in ("backbone", "projector"):
+                rows.append({"sweep": sweep, "decision": decision, "run": f"r{i}", "method": "simclr", "layer": layer,
+                             "epoch": epoch, ORACLE: acc, "rankme": (1 if failed else 5) + rng.random(),
+                             "nesum": rng.normal(), "heldout_loss": (6 if failed else 5) + 0.1 * rng.random(),
+                             "training_loss": rng.normal(), "replicate_of": ""})
+    return pd.DataFrame(rows)
+
+
+def test_failure_detection_auroc_against_scikit_learn_and_its_interval():
+    from sklearn.metrics import roc_auc_score
+
+    from sslnb.runs import failure_detection
+
+    runs = failure_runs()
+    table = failure_detection(runs, ["rankme", "nesum", "heldout_loss", "training_loss"], n_boot=200).set_index("metric")
+    assert table.loc["rankme", "auroc"] == pytest.approx(1.0) and table.loc["heldout_loss", "auroc"] == pytest.approx(1.0)
+    finals = runs[(runs.layer == "backbone") & (runs.epoch == 2)]
+    failed = finals[ORACLE] <= 0.72
+    assert table.loc["nesum", "auroc"] == pytest.approx(roc_auc_score(failed, -finals.nesum))
+    assert table.loc["nesum", "auroc_low"] < table.loc["nesum", "auroc"] < table.loc["nesum", "auroc_high"]
+    assert (table.n_runs == 16).all() and (table.n_failed == 4).all()
+    assert table.loc["heldout_loss", "kind"] == "baseline" and table.loc["rankme", "kind"] == "metric"
+    # every run healthy: nothing to detect, an empty table rather than a made-up AUROC
+    assert failure_detection(runs[runs.sweep == "hyper"], ["rankme"]).empty
+
+
+def test_replicates_are_one_candidate_and_measure_the_configuration_share():
+    from sslnb.runs import configuration_share
+
+    runs = failure_runs()
+    runs = runs[runs.sweep == "hyper"]
+    again = runs[runs.run.isin(["r0", "r1"])].assign(replicate_of=lambda t: t.run, run=lambda t: t.run + "_seed1")
+    again[ORACLE] = again[ORACLE] + np.where(again.epoch > 0, 0.001, 0.0)
+    both = pd.concat([runs, again], ignore_index=True)
+    groups = decision_groups(both, ["rankme"])
+    assert {len(g.accuracy) for g in groups} == {12}  # the re-runs are no extra candidates
+    share = configuration_share(both).iloc[0]
+    finals = runs[(runs.layer == "backbone") & (runs.epoch == 2)][ORACLE]
+    assert share.pairs == 2 and share.seed_std == pytest.approx(100 * np.sqrt(0.001 ** 2 / 2))
+    assert share.configuration_share == pytest.approx(1 - (0.001 ** 2 / 2) / np.var(finals, ddof=1))
+
+
+def test_the_held_out_objective_is_a_baseline_not_a_metric():
+    runs = failure_runs()
+    assert selectable_metrics(runs, ["rankme", "heldout_loss", "nesum"]) == ["rankme", "nesum", "heldout_loss",
+                                                                            "training_loss"]
+
+
+def test_a_rerun_candidate_brings_its_seed_spread_into_the_interval():
+    runs = failure_runs()
+    runs = runs[runs.sweep == "hyper"].copy()
+    runs["rankme"] = 10 * runs[ORACLE]  # ranks the first seeds perfectly: a degenerate interval [1, 1]
+    again = runs.assign(replicate_of=lambda t: t.run, run=lambda t: t.run + "_seed1")
+    rng = np.random.default_rng(3)
+    final = again.epoch > 0  # the re-runs' probes move by seed noise; the metric stays
+    again.loc[final, ORACLE] = again.loc[final, ORACLE] + rng.normal(scale=0.02, size=final.sum())
+    alone = run_selection(decision_groups(runs, ["rankme"]), n_boot=300)
+    both = run_selection(decision_groups(pd.concat([runs, again]), ["rankme"]), n_boot=300)
+    pick = lambda t, m: t[(t.layer == "backbone") & (t.metric == m)].iloc[0]  # noqa: E731
+    assert pick(both, "rankme").tau == pick(alone, "rankme").tau == 1.0  # the estimate is the first seeds'
+    assert pick(alone, "rankme").tau_low == 1.0 and pick(both, "rankme").tau_low < 0.9  # seed noise widens it
+    assert pick(both, ORACLE).tau_low == 1.0  # the oracle ranks whichever run was drawn perfectly

@@ -26,29 +26,72 @@ def test_the_committed_sweep_pipelines_match_params_yaml():
         assert path.read_text() == text, f"{path} is stale: run `python -m sslnb sweep-plan`"
 
 
-def test_default_sweeps_are_the_issue_s_four(fake_fashion_dir):
+def test_default_sweeps_decide_with_the_power_the_readme_reports(fake_fashion_dir):
     raw = yaml.safe_load((REPO / "params.yaml").read_text())
     sweeps = sweeps_from_params(raw)
     assert {name: s.decision for name, s in sweeps.items()} == {
-        "seeds": "seed", "hyper": "hyperparameter", "long": "checkpoint", "architectures": "architecture"}
+        "seeds": "seed", "hyper": "hyperparameter", "failures": "failure", "long": "checkpoint",
+        "architectures": "architecture"}
     seeds = sweeps["seeds"]
-    assert len(seeds.points) == 12 and {p.name for p in seeds.points if p.reuses_main} == {
-        "simclr_seed0", "mocov2_seed0", "simsiam_seed0", "byol_seed0"}
+    assert {p.name for p in seeds.points if p.reuses_main} == {"simclr_seed0"}  # fewer protocols: still the main run
     hyper = sweeps["hyper"]
-    assert sum(p.method == "simclr" for p in hyper.points) >= 8 and sum(p.method == "simsiam" for p in hyper.points) >= 8
-    long = sweeps["long"]
-    assert all(p.params["train"]["epochs"] >= 40 and len(p.params["train"]["milestones"]) >= 15 for p in long.points)
+    first = [p for p in hyper.points if not p.labels.get("replicate_of")]
+    # 2 x 44 first-seed configurations: power 0.85 at tau 0.6 vs 0.3 with Holm over 18 metrics (README)
+    assert sum(p.method == "simclr" for p in first) >= 44 and sum(p.method == "simsiam" for p in first) >= 44
+    assert sum(bool(p.labels.get("replicate_of")) for p in hyper.points) == 6
+    lrs = [p.values["train.lr"] for p in first]
+    temperatures = [p.values["methods.simclr.temperature"] for p in first if p.method == "simclr"]
+    crops = [p.values["augment.crop_scale.0"] for p in first]
+    assert max(lrs) / min(lrs) > 10 and min(temperatures) < 0.1 and max(temperatures) > 0.6
+    assert min(crops) < 0.2 and max(crops) > 0.8
+    for point in first:  # the cheap path, and one set of reference views for every run
+        assert point.params["protocols"]["finetune"] is False and point.params["protocols"]["domains"] is False
+        assert point.params["reference_augment"] == raw["augment"]
+        assert point.params["augment"]["crop_scale"] == [point.values["augment.crop_scale.0"], 1.0]
+    assert len(sweeps["failures"].points) >= 5
     assert len(sweeps["architectures"].points) == 10
+
+
+def test_a_random_search_is_seeded_and_its_replicates_repeat_a_configuration(fake_fashion_dir):
+    raw = tiny_params(fake_fashion_dir)
+    hyper = sweep_from_params(raw, "hyper")
+    again = sweep_from_params(raw, "hyper")
+    assert [p.values for p in hyper.points] == [p.values for p in again.points]
+    names = [p.name for p in hyper.points]
+    assert names == ["simclr_s0", "simclr_s1", "simclr_s0_seed1"]
+    replicate, original = hyper.point("simclr_s0_seed1"), hyper.point("simclr_s0")
+    assert replicate.labels["replicate_of"] == "simclr_s0" and replicate.params["seed"] == 1
+    assert {k: v for k, v in replicate.values.items() if k != "seed"} == original.values
+    assert 0.2 <= original.values["methods.simclr.temperature"] <= 0.5
+    raw["sweeps"]["hyper"]["search"][0]["random_state"] = 7
+    assert [p.values for p in sweep_from_params(raw, "hyper").points] != [p.values for p in hyper.points]
+
+
+@pytest.mark.parametrize("search, message", [
+    ({"method": "simclr", "n_iter": 0, "distributions": {"train.lr": [0.1]}}, "n_iter must be a positive"),
+    ({"method": "simclr", "n_iter": 2, "distributions": {"train.lr": {"lognormal": [1, 2]}}},
+     r"distributions.train.lr must be a list of values or one of"),
+    ({"method": "simclr", "n_iter": 2, "distributions": {"train.lr": {"loguniform": [0, 1]}}}, "needs low > 0"),
+    ({"method": "simclr", "n_iter": 2, "distributions": {"train.lr": [0.1, 0.2]}, "replicates": {"configurations": 3}},
+     "replicates.configurations must be 0 to n_iter"),
+    ({"method": ["simclr"], "n_iter": 2, "distributions": {"train.lr": [0.1]}}, "method must name one method"),
+    ({"method": "simclr", "n_iter": 2, "distributions": {"augment.crop_scale.5": [0.1, 0.2]}}, "has 2 items"),
+])
+def test_bad_searches_fail_before_training(fake_fashion_dir, search, message):
+    raw = tiny_params(fake_fashion_dir)
+    raw["sweeps"]["bad"] = {"decision": "hyperparameter", "search": search}
+    with pytest.raises(ValueError, match=message):
+        sweeps_from_params(raw)
 
 
 def test_points_apply_set_then_grid_values_and_keep_one_method(fake_fashion_dir):
     raw = tiny_params(fake_fashion_dir)
-    hyper = sweep_from_params(raw, "hyper")
-    point = hyper.point("simclr_temperature0.2")
-    assert point.params["methods"] == {"simclr": {"temperature": 0.2}}
+    point = sweep_from_params(raw, "failures").point("simclr_lr0.5")
+    assert point.params["methods"] == {"simclr": {"temperature": 0.5}} and point.params["train"]["lr"] == 0.5
     assert point.params["train"]["milestones"] == [0, 2] and not point.reuses_main
-    assert raw["methods"]["simclr"]["temperature"] == 0.5, "expanding a sweep must not change the main params"
-    assert hyper.point("simclr_temperature0.5").reuses_main  # the main run, milestones aside
+    assert point.params.get("reference_augment") is None  # its augment is the main one: no pin needed
+    assert raw["train"]["lr"] != 0.5, "expanding a sweep must not change the main params"
+    assert sweep_from_params(raw, "seeds").point("simclr_seed0").reuses_main
     vit = sweep_from_params(raw, "architectures").point("supervised_vit")
     assert vit.params["model"]["architecture"] == "vit" and vit.params["model"]["projector_dim"] == 16  # merged
     assert vit.labels == {"model": "vit"} and set(vit.params["methods"]) == {"supervised"}
@@ -62,6 +105,7 @@ def test_points_apply_set_then_grid_values_and_keep_one_method(fake_fashion_dir)
     ({"grid": {"train.epochs": [0]}}, "sweeps.bad point simclr_epochs0: train.milestones go up to 2"),
     ({"grid": {"method": ["simclr"], "methods.simsiam.lr": [0.1]}}, "sets another method's option"),
     ({"grid": {"seed": [1]}, "sets": {}}, "unknown key"),
+    ({"search": {"method": "simclr", "n_iter": 1, "distributions": {"seed": [1]}}}, "exactly one of 'grid'"),
     # each point links the main prepared data: a data key would silently do nothing
     ({"grid": {"data.train_size": [100, 200]}}, r"sweeps.bad.grid.data.train_size: every point links"),
     ({"set": {"domains.severity": 5}}, r"sweeps.bad.set.domains.severity: every point links"),
@@ -79,18 +123,24 @@ def test_make_sweeps_on_the_tiny_profile(tiny_pipeline, tmp_path):
     root = tmp_path / "project"
     shutil.copytree(tiny_pipeline.root, root)  # the default pipeline has run; the copy keeps the fixture clean
     run(["python", "-m", "sslnb", "sweep-plan"], root)
-    one = run(["dvc", "repro", "sweeps/hyper/dvc.yaml"], root)  # one sweep by name (make sweep NAME=hyper)
-    assert "train@simclr_temperature0.2" in one.stdout and "simclr_temperature0.5'" not in one.stdout  # reused
+    one = run(["dvc", "repro", "sweeps/seeds/dvc.yaml"], root)  # one sweep by name (make sweep NAME=seeds)
+    assert "run@simclr_seed1'" in one.stdout and "simclr_seed0'" not in one.stdout  # seed 0 is the main run
     assert "Running stage 'train@simclr'" not in one.stdout, "the main run must be reused, not retrained"
     first = run(["dvc", "repro", "sweeps/dvc.yaml"], root)
-    for stage in ("sweeps/seeds/dvc.yaml:train@simclr_seed1", "sweeps/long/dvc.yaml:evaluate@simclr",
-                  "sweeps/architectures/dvc.yaml:embed@supervised_vit", "sweeps/dvc.yaml:runs"):
+    for stage in ("sweeps/hyper/dvc.yaml:run@simclr_s0_seed1", "sweeps/long/dvc.yaml:run@simclr",
+                  "sweeps/architectures/dvc.yaml:run@supervised_vit", "sweeps/failures/dvc.yaml:run@simclr_lr0.5",
+                  "sweeps/dvc.yaml:runs"):
         assert f"{stage}'" in first.stdout, stage
+    hyper_point = root / "data/sweeps/hyper/simclr_s0"  # the cheap path: no shifted sets, no data copies left
+    assert not (hyper_point / "data/processed/dataset.npz").exists()
+    assert pd.read_csv(hyper_point / "data/domains/simclr.csv").empty
     assert "Running stage 'report'" not in first.stdout, "the sweeps must not run the default pipeline's analysis"
 
     board = pd.read_csv(root / "reports/tables/leaderboard.csv")
     decisions = ["checkpoint", "hyperparameter", "seed", "architecture"]
-    extra = [f"{d} ({target})" for d in decisions for target in ("fine-tuning", "out of domain")]
+    # the hyper sweep takes the cheap path (no fine-tuning, no shifted sets): judged by the probe only
+    extra = [f"{d} ({target})" for d in decisions if d != "hyperparameter"
+             for target in ("fine-tuning", "out of domain")]
     assert set(board.decision) == set(decisions + extra)  # judged by the probe, fine-tuning, the digits' probe
     for oracle_name, judged in (("linear_probe_acc", decisions), ("finetune_acc", extra[::2]),
                                 ("ood_probe_acc", extra[1::2])):
@@ -99,7 +149,13 @@ def test_make_sweeps_on_the_tiny_profile(tiny_pipeline, tmp_path):
     assert board.loc[board.decision.isin(extra), "metric"].isin(["rankme", "training_loss"]).any()
     assert {"training_loss", "random", "twonn_dimension", "mst_dimension", "cluster_learnability"} <= set(board.metric)
     assert (root / "reports/tables/leaderboard.md").is_file() and (root / "figures/leaderboard.svg").is_file()
-    assert "fine-tuning" in json.loads((root / "reports/sweeps/leaderboard.json").read_text())["by_target"]
+    summary = json.loads((root / "reports/sweeps/leaderboard.json").read_text())
+    assert "fine-tuning" in summary["by_target"] and "heldout_loss" in set(board.metric)
+    failures = pd.read_csv(root / "reports/tables/failure_detection.csv")
+    assert list(failures.columns) == ["metric", "kind", "auroc", "auroc_low", "auroc_high", "n_runs", "n_failed",
+                                      "comparable"] and len(summary["failure_detection"]) == len(failures)
+    share = pd.read_csv(root / "reports/tables/configuration_share.csv")
+    assert share[["sweep", "method", "pairs"]].values.tolist() == [["hyper", "simclr", 1]]
     runs = pd.read_csv(root / "data/sweeps/long.csv")
     assert sorted(runs.epoch.unique()) == [0, 1, 2, 3] and runs.training_loss[runs.epoch > 0].notna().all()
     assert runs.ood_probe_acc.notna().all() and runs[runs.layer == "backbone"].finetune_acc.notna().all()
