@@ -24,7 +24,7 @@ help:
 	@echo "make test    set up and run the tests (a tiny profile of the same pipeline)"
 	@echo "make test-fast  only the unit tests (no DVC pipeline, no torchrun), under 2 minutes"
 	@echo "make data    install Debian's $(FASHION_MNIST_PKG) if possible"
-	@echo "make sweeps  every sweep of params.yaml (seeds, hyper, long, architectures), the leaderboard, the report"
+	@echo "make sweeps  every sweep of params.yaml (seeds, hyper, failures, long, architectures), two points at a time, the leaderboard, the report"
 	@echo "make sweep NAME=seeds  one sweep (its runs and data/sweeps/NAME.csv)"
 	@echo "make report  build reports/index.html (runs whatever it needs that is out of date)"
 	@echo "make clean   remove the virtual environment"
@@ -70,8 +70,12 @@ run: setup data
 # Sweeps are their own DVC pipelines (sweeps/NAME/dvc.yaml, generated from params.yaml by `sslnb
 # sweep-plan`; sweeps/dvc.yaml analyses them) so `make run` stays within its time budget. No stage of
 # dvc.yaml depends on them (that would pull them into `dvc repro`), so the report is rebuilt by force.
+# sweep-points runs the out-of-date points SWEEP_JOBS at a time (each on one thread) and records them in the
+# locks; dvc repro then only collects and analyses (it runs one stage at a time).
+SWEEP_JOBS ?= 2
 sweeps: setup data
 	$(BIN)/python -m sslnb sweep-plan
+	$(BIN)/python -m sslnb sweep-points --jobs $(SWEEP_JOBS)
 	dvc repro sweeps/dvc.yaml
 	dvc repro report
 	dvc repro --force --single-item report

@@ -177,6 +177,12 @@ def parser() -> argparse.ArgumentParser:
         "finetune and evaluate stages on it in one process: the one stage per point of sweeps/SWEEP/dvc.yaml.")
     point.add_argument("--sweep", required=True, help="a key of 'sweeps' in params.yaml")
     point.add_argument("--point", required=True, help="a point of that sweep (see sweeps/SWEEP/dvc.yaml)")
+    points = commands.add_parser(
+        "sweep-points", parents=[common], help="run the sweeps' out-of-date points side by side (make sweeps)",
+        description="Ask DVC which sweep points are out of date, run them (sslnb sweep-run) JOBS at a time and "
+        "record each with dvc commit, as dvc repro would; then `dvc repro sweeps/dvc.yaml` collects and analyses. "
+        "Points on the cheap path train on one thread, so --jobs 2 uses both cores of a 2-core machine.")
+    points.add_argument("--jobs", type=int, default=2, help="points run side by side (default 2)")
     collect = commands.add_parser(
         "sweep-collect", parents=[common], help="data/sweeps/SWEEP.csv: every point's metrics and training loss")
     collect.add_argument("--sweep", required=True, help="a key of 'sweeps' in params.yaml")
@@ -322,6 +328,14 @@ def _cmd_sweep_run(args: argparse.Namespace, params, paths) -> Path:
     return run_point(read_yaml(args.params or paths.params), args.sweep, args.point, paths)
 
 
+def _cmd_sweep_points(args: argparse.Namespace, params, paths) -> Path:
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: give at least 1")
+    from sslnb.sweep_points import run_stale_points
+
+    return run_stale_points(paths, args.jobs)
+
+
 def _cmd_sweep_collect(args: argparse.Namespace, params, paths) -> Path:
     from sslnb.sweeps import collect
 
@@ -383,6 +397,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Any], Path]] = {
     "sweep-plan": _cmd_sweep_plan,
     "sweep-configure": _cmd_sweep_configure,
     "sweep-run": _cmd_sweep_run,
+    "sweep-points": _cmd_sweep_points,
     "sweep-collect": _cmd_sweep_collect,
     "tsne": _cmd_tsne,
     "summarize": _cmd_summarize,

@@ -358,6 +358,7 @@ def test_sweep_commands_name_the_sweep_the_point_and_the_fix(project, tmp_path, 
           "dvc repro sweeps/long/dvc.yaml")
     fails(capsys, ["sweep-run", "--sweep", "seeds", "--point", "simclr_seed9", "--root", root],
           "no point 'simclr_seed9'", "simclr_seed1")
+    fails(capsys, ["sweep-points", "--jobs", "0", "--root", root], "--jobs 0", "at least 1")
     bad = with_params(project, tmp_path, lambda p: p["sweeps"]["failures"]["grid"][0].update({"train.lr": ["fast"]}))
     fails(capsys, ["sweep-plan", "--root", str(bad)], "sweeps.failures point", "train.lr must be a number")
     assert not (bad / "sweeps").exists(), "nothing may be written when a sweep is invalid"

@@ -6,6 +6,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import NearestNeighbors
 
+from sslnb.metrics.heldout import heldout_ntxent
 from sslnb.metrics import (
     SuiteOptions, alignment, alpha_req, clustering_agreement, embedding_std, entropy, kmeans, label_free_metrics,
     lidar, nesum, rankme, self_cluster, silhouette, stable_rank, uniformity_of_views,
@@ -42,6 +43,7 @@ def test_suite_matches_the_standalone_functions():
         "alignment": alignment(views[:, 0], views[:, 1]),
         "uniformity": uniformity_of_views(views[:, 0], views[:, 1]),
         "lidar": lidar(np.concatenate([Z[:200, None], views], axis=1)),
+        "heldout_loss": heldout_ntxent(views[:, 0], views[:, 1], 0.5),
     }
     for name, value in expected.items():
         assert values[name] == pytest.approx(value, rel=1e-5, abs=1e-6), name

@@ -28,7 +28,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 EXAMPLE = re.compile(r"<!-- example: (\w+) -->\s*```(python|bash)\n(.*?)```", re.S)
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 # NaN by design in the examples: the view metrics need augment=, silhouette_pca needs silhouette_pca_dim
-NOT_ASKED = ("alignment", "uniformity", "lidar", "silhouette_pca")
+NOT_ASKED = ("alignment", "uniformity", "lidar", "heldout_loss", "silhouette_pca")
 NEEDS = {"lightning": "lightning", "huggingface": "transformers", "writers": "mlflow", "timm": "timm"}
 
 

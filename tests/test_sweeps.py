@@ -126,10 +126,15 @@ def test_make_sweeps_on_the_tiny_profile(tiny_pipeline, tmp_path):
     one = run(["dvc", "repro", "sweeps/seeds/dvc.yaml"], root)  # one sweep by name (make sweep NAME=seeds)
     assert "run@simclr_seed1'" in one.stdout and "simclr_seed0'" not in one.stdout  # seed 0 is the main run
     assert "Running stage 'train@simclr'" not in one.stdout, "the main run must be reused, not retrained"
+    # the rest of the points two at a time outside dvc repro, recorded with dvc commit (make sweeps)
+    run(["python", "-m", "sslnb", "sweep-points", "--jobs", "2"], root)
+    for point in ("hyper/simclr_s0_seed1", "long/simclr", "architectures/supervised_vit", "failures/simclr_lr0.5"):
+        assert (root / f"data/sweeps/{point}/params.yaml").is_file(), point
+    stale = run(["dvc", "status", "sweeps/hyper/dvc.yaml"], root).stdout
+    assert "run@" not in stale and "collect" in stale, stale  # every point recorded as done
     first = run(["dvc", "repro", "sweeps/dvc.yaml"], root)
-    for stage in ("sweeps/hyper/dvc.yaml:run@simclr_s0_seed1", "sweeps/long/dvc.yaml:run@simclr",
-                  "sweeps/architectures/dvc.yaml:run@supervised_vit", "sweeps/failures/dvc.yaml:run@simclr_lr0.5",
-                  "sweeps/dvc.yaml:runs"):
+    assert ":run@" not in first.stdout, "dvc repro must not rerun the points sweep-points ran"
+    for stage in ("sweeps/hyper/dvc.yaml:collect", "sweeps/failures/dvc.yaml:collect", "sweeps/dvc.yaml:runs"):
         assert f"{stage}'" in first.stdout, stage
     hyper_point = root / "data/sweeps/hyper/simclr_s0"  # the cheap path: no shifted sets, no data copies left
     assert not (hyper_point / "data/processed/dataset.npz").exists()
