@@ -26,9 +26,8 @@ from sslnb.verdict import ALPHA, MIN_CANDIDATES, POWER_TAUS, simulate_rejections
 N_METRICS = 18  # the leaderboard's label-free metrics
 DESIGNS = {  # name -> candidates per group; the committed sweeps first, then the earlier designs
     "hyperparameter: committed random search (2 methods x 44 configurations)": [44, 44],
-    "checkpoint: committed long sweep (1 run x 13 checkpoints)": [13],
+    "checkpoint: committed long sweep (1 run x 12 checkpoints)": [12],
     "seed: committed (SimCLR x 3 seeds)": [3],
-    "architecture: committed (5 encoders)": [5],
     "checkpoint: long sweep (2 runs x 16 checkpoints)": [16, 16],
     "hyperparameter: committed grid (2 methods x 8 runs)": [8, 8],
     "seed: committed (4 methods x 3 seeds)": [3, 3, 3, 3],

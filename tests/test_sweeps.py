@@ -29,9 +29,9 @@ def test_the_committed_sweep_pipelines_match_params_yaml():
 def test_default_sweeps_decide_with_the_power_the_readme_reports(fake_fashion_dir):
     raw = yaml.safe_load((REPO / "params.yaml").read_text())
     sweeps = sweeps_from_params(raw)
+    # the architecture sweep is declared but commented out: the 2-hour budget goes to the hyperparameter search
     assert {name: s.decision for name, s in sweeps.items()} == {
-        "seeds": "seed", "hyper": "hyperparameter", "failures": "failure", "long": "checkpoint",
-        "architectures": "architecture"}
+        "seeds": "seed", "hyper": "hyperparameter", "failures": "failure", "long": "checkpoint"}
     seeds = sweeps["seeds"]
     assert {p.name for p in seeds.points if p.reuses_main} == {"simclr_seed0"}  # fewer protocols: still the main run
     hyper = sweeps["hyper"]
@@ -49,7 +49,6 @@ def test_default_sweeps_decide_with_the_power_the_readme_reports(fake_fashion_di
         assert point.params["reference_augment"] == raw["augment"]
         assert point.params["augment"]["crop_scale"] == [point.values["augment.crop_scale.0"], 1.0]
     assert len(sweeps["failures"].points) >= 5
-    assert len(sweeps["architectures"].points) == 6  # 3 encoders x {SimCLR, supervised}
 
 
 def test_a_random_search_is_seeded_and_its_replicates_repeat_a_configuration(fake_fashion_dir):
