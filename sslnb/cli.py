@@ -164,19 +164,18 @@ def parser() -> argparse.ArgumentParser:
         description="Expand every sweep under 'sweeps' in params.yaml into its grid points, check each point's "
         "params, and write the sweep's DVC pipeline sweeps/NAME/dvc.yaml (one sweep-run stage per point: "
         "configure, train, embed, finetune, evaluate; then collect). Points whose run is the main run reuse it. `make sweeps` runs this first.")
-    sweep = commands.add_parser(
-        "sweep-configure", parents=[common], help="write one grid point's sub-project of a sweep",
+    one_point = argparse.ArgumentParser(add_help=False, parents=[common])  # the commands that take one point
+    one_point.add_argument("--sweep", required=True, help="a key of 'sweeps' in params.yaml")
+    one_point.add_argument("--point", required=True, help="a point of that sweep (see sweeps/SWEEP/dvc.yaml)")
+    commands.add_parser(
+        "sweep-configure", parents=[one_point], help="write one grid point's sub-project of a sweep",
         description="Write data/sweeps/SWEEP/POINT/params.yaml (the main params with the point's values and its "
         "one method) and link the prepared data set there, so that every stage runs on it with "
         "--root data/sweeps/SWEEP/POINT (sweeps/SWEEP/dvc.yaml does).")
-    sweep.add_argument("--sweep", required=True, help="a key of 'sweeps' in params.yaml")
-    sweep.add_argument("--point", required=True, help="a point of that sweep (see sweeps/SWEEP/dvc.yaml)")
-    point = commands.add_parser(
-        "sweep-run", parents=[common], help="run one point of a sweep: configure, train, embed, finetune, evaluate",
+    commands.add_parser(
+        "sweep-run", parents=[one_point], help="run one point of a sweep: configure, train, embed, finetune, evaluate",
         description="Configure data/sweeps/SWEEP/POINT (as sweep-configure does), then run the train, embed, "
         "finetune and evaluate stages on it in one process: the one stage per point of sweeps/SWEEP/dvc.yaml.")
-    point.add_argument("--sweep", required=True, help="a key of 'sweeps' in params.yaml")
-    point.add_argument("--point", required=True, help="a point of that sweep (see sweeps/SWEEP/dvc.yaml)")
     points = commands.add_parser(
         "sweep-points", parents=[common], help="run the sweeps' out-of-date points side by side (make sweeps)",
         description="Ask DVC which sweep points are out of date, run them (sslnb sweep-run) JOBS at a time and "

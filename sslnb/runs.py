@@ -183,7 +183,7 @@ def decision_groups(runs: pd.DataFrame, metrics: Sequence[str], reference_layer:
             # comparison, so that every metric and baseline is scored on exactly the same checkpoints
             keyed, keys = rows[rows.epoch > 0], ["run", "layer"]
         else:  # each run's final checkpoint
-            keyed = rows[rows.epoch == rows.groupby("run").epoch.transform("max")]
+            keyed = final_checkpoints(rows)
             keys = ["method", "layer"]
         named = decision if TARGETS[oracle] is None else f"{decision} ({TARGETS[oracle]})"
         for key, group in keyed.groupby(keys, sort=True):
@@ -209,6 +209,11 @@ def decision_groups(runs: pd.DataFrame, metrics: Sequence[str], reference_layer:
     return groups
 
 
+def final_checkpoints(rows: pd.DataFrame, by: str | list[str] = "run") -> pd.DataFrame:
+    """The rows of each run's last epoch (``by``: the columns that name a run)."""
+    return rows[rows.epoch == rows.groupby(by).epoch.transform("max")]
+
+
 def _reruns_of(group: pd.DataFrame, reruns: pd.DataFrame, metrics: Sequence[str], oracle: str,
                scores: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
     """The re-runs of ``group``'s candidates at their final checkpoint on the group's layer, aligned with the
@@ -217,7 +222,7 @@ def _reruns_of(group: pd.DataFrame, reruns: pd.DataFrame, metrics: Sequence[str]
         return None
     layer = group.layer.iloc[0]
     rows = reruns[(reruns.sweep == group.sweep.iloc[0]) & (reruns.layer == layer)]
-    rows = rows[rows.epoch == rows.groupby("run").epoch.transform("max")].set_index(REPLICATE)
+    rows = final_checkpoints(rows).set_index(REPLICATE)
     rows = rows[~rows.index.duplicated()].reindex(group.run.to_numpy())
     if rows[oracle].notna().sum() == 0:
         return None
@@ -250,7 +255,7 @@ def configuration_share(runs: pd.DataFrame, layer: str = "backbone") -> pd.DataF
     if REPLICATE not in runs.columns:
         return pd.DataFrame(columns=["sweep", "method", "pairs", "seed_std", "total_std", "configuration_share"])
     rows = runs[(runs.layer == layer) & (runs.method != SUPERVISED)]
-    finals = rows[rows.epoch == rows.groupby(["sweep", "run"]).epoch.transform("max")]
+    finals = final_checkpoints(rows, ["sweep", "run"])
     probe = finals.set_index("run")[ORACLE]
     out = []
     repeated = finals[is_rerun(finals)]
@@ -285,7 +290,7 @@ def failure_detection(runs: pd.DataFrame, metrics: Sequence[str], layer: str = "
     reference = rows[rows.layer == "backbone"][["sweep", "run", "epoch", ORACLE]]
     start = reference[reference.epoch == 0].rename(columns={ORACLE: "random_init"})[["sweep", "run", "random_init"]]
     on_layer = rows[rows.layer == layer].drop(columns=[ORACLE]).merge(reference, on=["sweep", "run", "epoch"])
-    finals = on_layer[on_layer.epoch == on_layer.groupby(["sweep", "run"]).epoch.transform("max")]
+    finals = final_checkpoints(on_layer, ["sweep", "run"])
     finals = finals[finals.epoch > 0].merge(start, on=["sweep", "run"])
     failed = (finals[ORACLE] <= finals.random_init + margin).to_numpy()
     if len(finals) == 0 or failed.all() or not failed.any():
@@ -372,7 +377,7 @@ def run_selection(groups: Sequence[Candidates], n_boot: int = 1000, random_state
 def seed_noise_floor(runs: pd.DataFrame, layer: str = "backbone") -> pd.DataFrame:
     """Per method: the std (ddof 1, points) of the final probe across the seeds of the ``seed`` sweeps."""
     seeds = runs[(runs.decision == "seed") & (runs.layer == layer)]
-    finals = seeds[seeds.epoch == seeds.groupby("run").epoch.transform("max")]
+    finals = final_checkpoints(seeds)
     floor = finals.groupby("method")[ORACLE].agg(lambda a: 100 * float(np.std(a, ddof=1)) if len(a) > 1 else np.nan)
     return floor.rename("noise_floor").reset_index()
 
