@@ -1,6 +1,7 @@
 # Set-up and entry points. Two commands do everything on a fresh Debian/Ubuntu machine with Python 3.11:
 #   make run    create .venv, install sslnb, make sure Fashion-MNIST is there, run the pipeline (dvc repro)
 #   make test   the same set-up, then the test suite
+# In a shell, `source .venv/bin/activate` puts dvc, jupyter and sslnb on the PATH.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -17,16 +18,23 @@ FASHION_MNIST_PKG := dataset-fashion-mnist
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: help setup data run sweeps sweep test test-fast report clean
+# JupyterLab refuses to start as root without --allow-root (containers often run as root); no browser on
+# a server: it prints the URL to open.
+LAB_FLAGS := --no-browser $(if $(filter 0,$(shell id -u)),--allow-root)
+
+.PHONY: help setup data run status lab sweeps sweep test test-fast report docs clean
 
 help:
 	@echo "make run     set up and run the whole pipeline on the default profile (params.yaml)"
 	@echo "make test    set up and run the tests (a tiny profile of the same pipeline)"
 	@echo "make test-fast  only the unit tests (no DVC pipeline, no torchrun), under 2 minutes"
 	@echo "make data    install Debian's $(FASHION_MNIST_PKG) if possible"
+	@echo "make status  is the default run up to date? (dvc status dvc.yaml; the sweeps are not asked)"
+	@echo "make lab     JupyterLab on notebooks/ (jupyter lab $(LAB_FLAGS))"
 	@echo "make sweeps  every sweep of params.yaml (seeds, hyper, failures, long, architectures), two points at a time, the leaderboard, the report"
 	@echo "make sweep NAME=seeds  one sweep (its runs and data/sweeps/NAME.csv)"
 	@echo "make report  build reports/index.html (runs whatever it needs that is out of date)"
+	@echo "make docs    build the documentation site into site/ (mkdocs build --strict)"
 	@echo "make clean   remove the virtual environment"
 
 # Reinstall whenever the dependency list changes. torch/torchvision are not pinned: pip picks the
@@ -65,7 +73,10 @@ run: setup data
 	@echo "Figures:        $(CURDIR)/figures/"
 	@echo "Tables:         $(CURDIR)/reports/tables/"
 	@echo "Report (HTML):  $(CURDIR)/reports/index.html"
-	@echo "Metrics, plots: dvc metrics show; dvc plots show"
+	@echo "Up to date?     make status"
+	@echo "JupyterLab:     make lab"
+	@echo "Metrics, plots: $(VENV)/bin/dvc metrics show; $(VENV)/bin/dvc plots show"
+	@echo "                (or first: source $(VENV)/bin/activate, which puts dvc, jupyter and sslnb on the PATH)"
 
 # Sweeps are their own DVC pipelines (sweeps/NAME/dvc.yaml, generated from params.yaml by `sslnb
 # sweep-plan`; sweeps/dvc.yaml analyses them) so `make run` stays within its time budget. No stage of
@@ -100,6 +111,23 @@ test-fast: setup
 
 report: setup
 	dvc repro report
+
+# The default pipeline only: plain `dvc status` also lists every stage of the sweeps' pipelines (sweeps/),
+# which make run does not run, and buries the answer.
+status: setup
+	@out="$$($(BIN)/dvc status dvc.yaml)" || { echo "$$out"; exit 1; }; \
+	if [ -z "$$out" ] || echo "$$out" | grep -qx "Data and pipelines are up to date."; then \
+	  echo "up to date: every stage of dvc.yaml (the default run) matches its code, params and data"; \
+	else \
+	  echo "$$out"; echo; \
+	  echo "not up to date: $$(echo "$$out" | grep -c '^[^[:space:]].*:$$') stage(s) of dvc.yaml above; make run reruns them"; \
+	fi
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/ $(LAB_FLAGS)
+
+docs: setup
+	$(BIN)/mkdocs build --strict
 
 clean:
 	rm -rf $(VENV)
