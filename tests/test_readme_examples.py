@@ -1,12 +1,15 @@
-"""Every integration example of the README, run as written, and what each one must leave behind.
+"""Every code example of the README and the docs, run as written, and what each one must leave behind.
 
-Each example runs in a fresh folder, in its own Python process, after a preamble that binds
-``train_images`` and ``eval_images`` to uint8 Fashion-MNIST tensors (N, 28, 28): Debian's package when it
-is installed, the tests' look-alikes otherwise. The fits are real: two epochs on the CPU.
+An example is a fenced ``python`` or ``bash`` block right after a ``<!-- example: NAME -->`` line, in
+README.md or any page under docs/. Each runs in a fresh folder, in its own Python process, after a
+preamble that binds ``train_images`` and ``eval_images`` to uint8 Fashion-MNIST tensors (N, 28, 28):
+Debian's package when it is installed, the tests' look-alikes otherwise. The fits are real: two epochs on
+the CPU. Every Python block of those files must be an example, so none goes untested.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -24,16 +27,23 @@ from sslnb.config import params_from_dict
 from sslnb.data import prepare
 from sslnb.paths import ProjectPaths
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 EXAMPLE = re.compile(r"<!-- example: (\w+) -->\s*```(python|bash)\n(.*?)```", re.S)
+PYTHON_FENCE = re.compile(r"^```python$", re.M)
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 # NaN by design in the examples: the view metrics need augment=, silhouette_pca needs silhouette_pca_dim
 NOT_ASKED = ("alignment", "uniformity", "lidar", "heldout_loss", "silhouette_pca")
 NEEDS = {"lightning": "lightning", "huggingface": "transformers", "writers": "mlflow", "timm": "timm"}
 
 
+def marked() -> list[tuple[Path, str, str, str]]:
+    """(page, name, language, code) of every marked example, in page order."""
+    return [(page, *found) for page in PAGES for found in EXAMPLE.findall(page.read_text())]
+
+
 def examples() -> dict[str, tuple[str, str]]:
-    return {name: (language, code) for name, language, code in EXAMPLE.findall(README.read_text())}
+    return {name: (language, code) for _, name, language, code in marked()}
 
 
 PREAMBLE = """\
@@ -64,7 +74,7 @@ def run_example(name: str, folder: Path) -> subprocess.CompletedProcess:
         script.write_text(PREAMBLE.format(tests=str(Path(__file__).parent), debian=str(FASHION)) + code)
         command = [sys.executable, str(script)]
     result = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"README example {name!r} failed:\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, f"example {name!r} failed:\n{result.stderr[-3000:]}"
     return result
 
 
@@ -74,7 +84,35 @@ def label_free_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def test_every_integration_has_an_example():
-    assert set(examples()) == {"lightning", "huggingface", "writers", "gpu", "timm"}
+    assert set(examples()) == {"quickstart", "monitor", "lightning", "huggingface", "writers", "gpu", "timm"}
+
+
+def test_example_names_are_unique_and_every_python_block_is_an_example():
+    names = [name for _, name, _, _ in marked()]
+    assert len(names) == len(set(names)), names
+    for page in PAGES:
+        text = page.read_text()
+        fences = len(PYTHON_FENCE.findall(text))
+        tested = sum(language == "python" for _, language, _ in EXAMPLE.findall(text))
+        assert fences == tested, f"{page.relative_to(ROOT)}: {fences - tested} python block(s) not marked as examples"
+
+
+def test_quickstart_example_trains_and_logs_every_tenth_step(tmp_path):
+    result = run_example("quickstart", tmp_path)
+    assert [int(line.split()[0]) for line in result.stdout.strip().splitlines()] == [0, 10, 20, 30]
+    log = pd.read_csv(tmp_path / "runs" / "monitor.csv")
+    assert log.step.tolist() == [0, 10, 20, 30]
+    assert (log.rankme > 1).all() and log[["silhouette", "entropy_kl_bits", "embedding_std"]].notna().all(axis=None)
+
+
+def test_monitor_example_reads_a_loader_and_adds_the_view_metrics(tmp_path):
+    result = run_example("monitor", tmp_path)
+    printed, step = result.stdout.strip().splitlines()[-2:]
+    values = eval(printed)  # the dict the example prints
+    assert set(values) == {"rankme", "alignment", "uniformity", "lidar"}
+    assert all(np.isfinite(v) for v in values.values()) and int(step) == 0
+    (record,) = [json.loads(line) for line in (tmp_path / "runs" / "monitor.jsonl").read_text().splitlines()]
+    assert record["heldout_loss"] is not None and record["alignment"] == pytest.approx(values["alignment"], abs=1e-3)
 
 
 @pytest.mark.parametrize("name", ["lightning"])
