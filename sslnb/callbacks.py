@@ -19,7 +19,6 @@ import torch
 from tqdm.auto import tqdm
 
 from sslnb.io import save_checkpoint, save_csv
-from sslnb.metrics import SuiteOptions
 from sslnb.monitor import LabelFreeMonitor
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ class MonitorCallback(Callback):
             if params.train.monitor_samples:
                 log.info("label-free monitor off: %d evaluation images are too few for k=%d clusters", size, k)
             return None
-        options = SuiteOptions.from_config(params.metrics, k)  # the evaluate stage's options, one home
+        options = params.metrics.with_clusters(k)  # the evaluate stage's options, one home
         return cls(LabelFreeMonitor(data.test_images, sample_size=size, k=k, seed=params.metrics.seed,
                                     options=options))
 

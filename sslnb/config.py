@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from sslnb.errors import read_yaml
+from sslnb.metrics.options import MetricOptions
+from sslnb.metrics.registry import FEWSHOT_SHOTS
 
 
 ARCHITECTURES = ("resnet", "convnet", "vit")  # encoder families of sslnb.models
@@ -92,39 +94,11 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
-class MetricsConfig:
-    k: int | None = None  # k-means clusters; None means the number of classes
-    seed: int = 0  # seed of the sample, of clustering C1 (C2 uses seed + 1) and of the augmented views
-    sample_size: int | None = 10_000  # rows scored by the O(N^2) metrics (silhouette, kNN entropy, k-means)
-    silhouette_pca_dim: int | None = 16  # also score the clustering in this many principal components; null: off
-    entropy_neighbors: int = 3  # k of the kNN (Kozachenko-Leonenko) estimator, the default entropy
-    entropy_normalize: bool = True  # L2-normalise rows first, so entropy ignores the feature scale
-    entropy_bins: int = 32  # histogram bins per dimension of the binned entropy
-    alpha_first_rank: int = 2  # alpha-ReQ fits the spectrum from this rank on (the top ones excluded)
-    mst_points: int = 1000  # the MST intrinsic dimension's largest tree (O(mst_points^2) time and memory)
-    learnability_neighbors: int = 5  # k of the kNN classifier of cluster learnability
-    view_samples: int = 1000  # evaluation images given augmented views (alignment, uniformity, LiDAR); at most all
-    views: int = 4  # augmented views per image (>= 2)
-    knn_k: int = 20
-    knn_temperature: float = 0.07
-    probe_max_iter: int = 1000
-    outlier_z: float = 6.0  # a sample is outlying beyond this robust z-score (sslnb.metrics.outliers)
-    heldout_temperature: float = 0.5  # the held-out objective: NT-Xent of the reference views at this temperature
-
-    def clusters(self, classes: list | tuple) -> int:
-        """k of k-means: ``k``, else the number of classes; an error if neither is known."""
-        if self.k is None and not classes:
-            raise ValueError("metrics.k is null but the data set has no classes to count; "
-                             "set metrics.k in params.yaml (sslnb evaluate: --k K)")
-        return self.k if self.k is not None else len(classes)
-
-
-@dataclass(frozen=True)
 class ProtocolsConfig:
     """The label-based references beyond the linear probe and kNN (sslnb.metrics.probes, sslnb.finetune)."""
 
     nmi: bool = True  # nmi_c1_gt: NMI of k-means clustering C1 against the classes
-    fewshot_shots: tuple[int, ...] = (1, 5, 10)  # fewshot_acc_<k>: labelled images per class; []: off
+    fewshot_shots: tuple[int, ...] = FEWSHOT_SHOTS  # fewshot_acc_<k>: labelled images per class; []: off
     fewshot_draws: int = 5  # seeded draws per k (mean and std columns)
     probe_bn: bool = True  # probe_bn_acc: BatchNorm (no affine) + linear head, trained with SGD
     probe_bn_epochs: int = 20
@@ -141,6 +115,7 @@ class ProtocolsConfig:
 
 
 SHIFTS = ("rotation", "blur", "noise", "invert", "occlusion")  # corruptions of sslnb.data.domains
+OUT_OF_DOMAIN = "digits"  # the out-of-domain set: scikit-learn's 8x8 handwritten digits, resized
 
 
 @dataclass(frozen=True)
@@ -157,7 +132,7 @@ class DomainsConfig:
     @property
     def names(self) -> tuple[str, ...]:
         """The sets' names, as the domain tables' ``domain`` column spells them."""
-        return tuple(f"shift_{name}" for name in self.shifts) + (("digits",) if self.digits else ())
+        return tuple(f"shift_{name}" for name in self.shifts) + ((OUT_OF_DOMAIN,) if self.digits else ())
 
 
 @dataclass(frozen=True)
@@ -192,7 +167,8 @@ class Params:
     # is scored on the very same views.
     reference_augment: AugmentConfig | None = None
     train: TrainConfig = TrainConfig()
-    metrics: MetricsConfig = MetricsConfig()
+    # the suite's own options type: each option, its default and its rule declared once (sslnb.metrics.options)
+    metrics: MetricOptions = MetricOptions()
     protocols: ProtocolsConfig = ProtocolsConfig()
     domains: DomainsConfig = DomainsConfig()
     tsne: TsneConfig = TsneConfig()
@@ -315,7 +291,7 @@ _SECTIONS = {
     "model": ModelConfig,
     "augment": AugmentConfig,
     "train": TrainConfig,
-    "metrics": MetricsConfig,
+    "metrics": MetricOptions,
     "protocols": ProtocolsConfig,
     "domains": DomainsConfig,
     "tsne": TsneConfig,
@@ -394,13 +370,6 @@ def _validate(params: Params) -> None:
         raise ValueError(f"tsne.samples must be at least 10, got {params.tsne.samples}")
     if not 0 <= params.analysis.warmup_fraction < 1:
         raise ValueError(f"analysis.warmup_fraction must be in [0, 1), got {params.analysis.warmup_fraction}")
-    metrics = params.metrics
-    if metrics.views < 2:
-        raise ValueError(f"metrics.views must be at least 2 (alignment compares two views), got {metrics.views}")
-    if not metrics.heldout_temperature > 0:
-        raise ValueError(f"metrics.heldout_temperature must be positive, got {metrics.heldout_temperature}")
-    if not metrics.outlier_z > 0:
-        raise ValueError(f"metrics.outlier_z must be a positive robust z-score, got {metrics.outlier_z}")
     protocols = params.protocols
     if any(shots < 1 for shots in protocols.fewshot_shots) or list(protocols.fewshot_shots) != sorted(
             set(protocols.fewshot_shots)):
@@ -425,5 +394,4 @@ def _validate(params: Params) -> None:
     for key in ("eval_size", "probe_size", "view_samples"):
         if getattr(domains, key) < 2:
             raise ValueError(f"domains.{key} must be at least 2, got {getattr(domains, key)}")
-    if metrics.view_samples < 2:
-        raise ValueError(f"metrics.view_samples must be at least 2, got {metrics.view_samples}")
+

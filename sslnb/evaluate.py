@@ -37,12 +37,12 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sslnb.columns import DIAGNOSTIC, FEWSHOT_STD, IN_DOMAIN, LABEL_BASED, LABEL_FREE
-from sslnb.config import MetricsConfig, Params, ProtocolsConfig
+from sslnb.config import Params, ProtocolsConfig
 from sslnb.data import load_dataset
 from sslnb.data.domains import Domain, load_domains
 from sslnb.io import load_arrays, save_csv
 from sslnb.metrics import (
-    CollapsedEmbeddingsError, SuiteOptions, bn_probe_accuracy, clustering_agreement, fewshot_accuracy, knn_accuracy,
+    CollapsedEmbeddingsError, MetricOptions, bn_probe_accuracy, clustering_agreement, fewshot_accuracy, knn_accuracy,
     label_free_metrics, linear_probe_accuracy, normalized_mutual_information,
 )
 from sslnb.metrics.outliers import outlier_summary
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 
 def probe_metrics(fit_Z: np.ndarray, fit_y: np.ndarray, eval_Z: np.ndarray, eval_y: np.ndarray,
-                  cfg: MetricsConfig, knn_k: int | None = None,
+                  cfg: MetricOptions, knn_k: int | None = None,
                   protocols: ProtocolsConfig | None = None) -> dict[str, float]:
     """The references fit on (fit_Z, fit_y) and scored on (eval_Z, eval_y): linear probe and kNN accuracy,
     and, with ``protocols``, the BatchNorm probe and the few-shot probes that it switches on."""
@@ -86,25 +86,24 @@ def layers_of(arrays: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarra
 
 
 def _layer_values(layer: str, arrays: dict[str, np.ndarray], eval_y: np.ndarray | None, probe_y: np.ndarray | None,
-                  options: SuiteOptions, cfg: MetricsConfig,
-                  protocols: ProtocolsConfig | None = None) -> tuple[dict, np.ndarray]:
+                  options: MetricOptions, protocols: ProtocolsConfig | None = None) -> tuple[dict, np.ndarray]:
     """One layer's row values and its clustering C1."""
     eval_Z = arrays["eval"]
     suite = label_free_metrics(eval_Z, options, views=arrays.get("views"))
     values = {"layer": layer, "n_samples": eval_Z.shape[0], "dim": eval_Z.shape[1], **suite.values,
-              **_outliers(eval_Z, cfg.outlier_z)}
+              **_outliers(eval_Z, options.outlier_z)}
     if eval_y is not None:
         scored_y = eval_y if suite.sample is None else eval_y[suite.sample]
         values["ami_c1_gt"] = clustering_agreement(suite.clusters, scored_y)
         if protocols is not None and protocols.nmi:
             values["nmi_c1_gt"] = normalized_mutual_information(suite.clusters, scored_y)
         if "probe" in arrays:
-            values |= probe_metrics(arrays["probe"], probe_y, eval_Z, eval_y, cfg, protocols=protocols)
+            values |= probe_metrics(arrays["probe"], probe_y, eval_Z, eval_y, options, protocols=protocols)
     return values, suite.clusters
 
 
 def layer_rows(layers: dict[str, dict[str, np.ndarray]], eval_y: np.ndarray | None, probe_y: np.ndarray | None,
-               options: SuiteOptions, cfg: MetricsConfig, protocols: ProtocolsConfig | None = None) -> list[dict]:
+               options: MetricOptions, protocols: ProtocolsConfig | None = None) -> list[dict]:
     """Metrics of each layer's arrays (``eval``, optional ``probe`` and ``views``); the tidy rows' values.
 
     The layers are scored in parallel threads: much of the work (k-means, the probe's solver, Python) uses
@@ -112,7 +111,7 @@ def layer_rows(layers: dict[str, dict[str, np.ndarray]], eval_y: np.ndarray | No
     values are those of a serial run.
     """
     with ThreadPoolExecutor(max_workers=max(len(layers), 1)) as pool:
-        done = list(pool.map(lambda item: _layer_values(*item, eval_y, probe_y, options, cfg, protocols),
+        done = list(pool.map(lambda item: _layer_values(*item, eval_y, probe_y, options, protocols),
                              layers.items()))
     rows = [values for values, _ in done]
     clusterings = {values["layer"]: clusters for values, clusters in done}
@@ -132,12 +131,12 @@ def _outliers(Z: np.ndarray, threshold: float) -> dict[str, float]:
 
 
 def evaluate_file(path: Path, method: str, eval_y: np.ndarray | None, probe_y: np.ndarray | None,
-                  cfg: MetricsConfig, k: int, protocols: ProtocolsConfig | None = None) -> list[dict]:
+                  cfg: MetricOptions, k: int, protocols: ProtocolsConfig | None = None) -> list[dict]:
     """Rows of the metrics table for one embedding file (one checkpoint); references only with labels."""
     epoch = epoch_from_name(path)
     layers = layers_of(load_arrays(path, "recreate it with the embed stage (dvc repro --force embed)"))
     try:
-        rows = layer_rows(layers, eval_y, probe_y, SuiteOptions.from_config(cfg, k), cfg, protocols)
+        rows = layer_rows(layers, eval_y, probe_y, cfg.with_clusters(k), protocols)
     except ValueError as error:
         raise ValueError(f"{path} (embeddings of epoch {epoch}): {error}") from error
     return [{"method": method, "epoch": epoch, **row} for row in rows]
@@ -149,12 +148,12 @@ def domain_layers(arrays: Mapping[str, np.ndarray], domain: str) -> dict[str, di
     return layers_of({key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)})
 
 
-def evaluate_domains_file(path: Path, method: str, domains: list[Domain], cfg: MetricsConfig, k: int,
+def evaluate_domains_file(path: Path, method: str, domains: list[Domain], cfg: MetricOptions, k: int,
                           protocols: ProtocolsConfig | None = None) -> list[dict]:
     """Rows of the domain table for one embedding file: every metric and reference per set x layer."""
     epoch = epoch_from_name(path)
     arrays = load_arrays(path, "recreate it with the embed stage (dvc repro --force embed)")
-    options = SuiteOptions.from_config(cfg, k)
+    options = cfg.with_clusters(k)
     rows = []
     for domain in domains:
         layers = domain_layers(arrays, domain.name)
@@ -165,7 +164,7 @@ def evaluate_domains_file(path: Path, method: str, domains: list[Domain], cfg: M
         labels = (domain.eval_labels, domain.probe_labels) if labelled else (None, None)
         try:
             rows += [{"method": method, "domain": domain.name, "epoch": epoch, **row}
-                     for row in layer_rows(layers, *labels, options, cfg, protocols)]
+                     for row in layer_rows(layers, *labels, options, protocols)]
         except ValueError as error:
             raise ValueError(f"{path} (epoch {epoch}, set {domain.name}): {error}") from error
     return rows

@@ -30,11 +30,11 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sslnb.columns import DIAGNOSTIC, FEWSHOT_STD, LABEL_BASED, LABEL_FREE
-from sslnb.config import MetricsConfig, Params, ProtocolsConfig, params_from_dict
+from sslnb.config import Params, ProtocolsConfig, params_from_dict
+from sslnb.metrics.options import MetricOptions
 from sslnb.embed import augmented_views, embed_arrays
 from sslnb.errors import UsageError
 from sslnb.evaluate import layer_rows, layers_of, probe_metrics
-from sslnb.metrics import SuiteOptions
 from sslnb.io import load_arrays, load_checkpoint
 from sslnb.paths import ProjectPaths, epoch_files
 
@@ -119,16 +119,16 @@ def _probe_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.nda
     return np.sort(order[:cut]), np.sort(order[cut:])
 
 
-def _file_rows(layers: dict[str, dict[str, np.ndarray]], labels: np.ndarray | None, cfg: MetricsConfig,
+def _file_rows(layers: dict[str, dict[str, np.ndarray]], labels: np.ndarray | None, cfg: MetricOptions,
                k: int, probe_fraction: float) -> list[dict]:
     first = next(iter(layers.values()))["eval"]
     if labels is not None and len(labels) != len(first):
         raise ValueError(f"the labels have {len(labels)} entries but the embeddings have {len(first)} rows")
     if labels is None or any("probe" in parts for parts in layers.values()):
-        return layer_rows(layers, labels, labels, SuiteOptions.from_config(cfg, k), cfg)
+        return layer_rows(layers, labels, labels, cfg.with_clusters(k))
     # no separate probe set: AMI(C1; classes) on every row; the probes fit on a seeded part of the rows
     # and are scored on the rest
-    rows = layer_rows(layers, labels, None, SuiteOptions.from_config(cfg, k), cfg)
+    rows = layer_rows(layers, labels, None, cfg.with_clusters(k))
     fit, held_out = _probe_split(len(first), probe_fraction, cfg.seed)
     for row, parts in zip(rows, layers.values()):
         Z = parts["eval"]
@@ -147,7 +147,7 @@ def _check_widths(widths: dict[str, tuple[int, Path]], layers: dict[str, dict[st
                              "runs; score each in its own call, with --name")
 
 
-def evaluate_files(files: list[Path], method: str, cfg: MetricsConfig, k: int | None,
+def evaluate_files(files: list[Path], method: str, cfg: MetricOptions, k: int | None,
                    labels: np.ndarray | None = None, label_column: str | None = None,
                    probe_fraction: float = 0.5, epoch: int | None = None) -> pd.DataFrame:
     """The tidy metrics table of embedding files, one per checkpoint, ordered by epoch.
@@ -194,7 +194,7 @@ def tidy_table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows).reindex(columns=columns)
 
 
-def params_of_checkpoint(state: dict, metrics: MetricsConfig) -> tuple[str, Params]:
+def params_of_checkpoint(state: dict, metrics: MetricOptions) -> tuple[str, Params]:
     """The method and the params a checkpoint was trained with (its own record), with today's metrics."""
     config = state.get("config")
     if not config or "method" not in config:
@@ -205,7 +205,7 @@ def params_of_checkpoint(state: dict, metrics: MetricsConfig) -> tuple[str, Para
     return config["method"], params_from_dict(raw)
 
 
-def evaluate_checkpoint_folder(folder: Path, paths: ProjectPaths, cfg: MetricsConfig, k: int | None,
+def evaluate_checkpoint_folder(folder: Path, paths: ProjectPaths, cfg: MetricOptions, k: int | None,
                                name: str | None = None, protocols: ProtocolsConfig | None = None) -> pd.DataFrame:
     """Embed the project's prepared data set with every ``epoch_*.pt`` in ``folder``; their metrics table.
 
@@ -234,5 +234,5 @@ def evaluate_checkpoint_folder(folder: Path, paths: ProjectPaths, cfg: MetricsCo
         layers = layers_of(embed_arrays(model, data, augmented_views(data.test_images, params), cfg.views,
                                         params.train.channels_last))
         rows += [{"method": name or method, "dataset": params.data.name, "epoch": int(state["epoch"]), **row}
-                 for row in layer_rows(layers, *labels, SuiteOptions.from_config(cfg, k), cfg, protocols)]
+                 for row in layer_rows(layers, *labels, cfg.with_clusters(k), protocols)]
     return tidy_table(rows)

@@ -43,7 +43,7 @@ from torch import nn
 
 from sslnb.augment import to_tensor
 from sslnb.io import save_csv
-from sslnb.metrics import SuiteOptions, label_free_metrics
+from sslnb.metrics import MetricOptions, label_free_metrics
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class LabelFreeMonitor:
         augment: optional ``augment(images, generator) -> images``; with it, ``views`` augmentations of
             the first ``view_samples`` images are drawn once, and alignment, uniformity and LiDAR are
             computed too.
-        options: other :class:`~sslnb.metrics.SuiteOptions` (k, seed and sample_size above win).
+        options: other :class:`~sslnb.metrics.MetricOptions` (k, seed and sample_size above win).
         batch_size: images per forward pass.
         writers: callables ``writer(record, step)`` called with every record, after ``log_path``.
     """
@@ -98,7 +98,7 @@ class LabelFreeMonitor:
     def __init__(
         self, data: torch.Tensor | np.ndarray | Iterable, every: int = 1, sample_size: int = 2000, k: int = 10,
         seed: int = 0, log_path: str | Path | None = None, augment: Augment | None = None, views: int = 4,
-        view_samples: int = 500, options: SuiteOptions | None = None, batch_size: int = 256,
+        view_samples: int = 500, options: MetricOptions | None = None, batch_size: int = 256,
         writers: Iterable[Writer] = (),
     ) -> None:
         if every < 1 or sample_size < 2 or batch_size < 1:
@@ -109,7 +109,7 @@ class LabelFreeMonitor:
         self.images = _sample_images(data, sample_size, seed)
         if len(self.images) <= k:
             raise ValueError(f"the monitor has {len(self.images)} evaluation images but k={k}; give it more than k")
-        self.options = dataclasses.replace(options or SuiteOptions(), k=k, seed=seed, sample_size=sample_size)
+        self.options = dataclasses.replace(options or MetricOptions(), k=k, seed=seed, sample_size=sample_size)
         self.views = None
         if augment is not None:
             if views < 2:

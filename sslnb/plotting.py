@@ -19,37 +19,11 @@ from matplotlib.ticker import MaxNLocator
 
 from sslnb.analysis import outlier_mask
 from sslnb.io import atomic_path
+from sslnb.metrics.registry import METRICS
 
 OUTLIER_COLOUR = "#d62728"
-LABELS = {
-    "entropy_kl_bits": "entropy H(Z), kNN estimator [bits]",
-    "entropy_gaussian_bits": "entropy H(Z), Gaussian [bits]",
-    "entropy_binned_bits": "entropy H(Z), binned [bits]",
-    "silhouette": "silhouette S of k-means C1",
-    "silhouette_pca": "silhouette of C1 in PCA space",
-    "ami_c1_c2": "AMI(C1; C2)",
-    "ami_c1_gt": "AMI(C1; C_GT)",
-    "ami_backbone_projector": "AMI(C1 backbone; C1 projector)",
-    "rankme": "RankMe",
-    "alpha_req": "alpha-ReQ",
-    "alpha_req_r2": "alpha-ReQ fit R²",
-    "stable_rank": "stable rank",
-    "nesum": "NESum",
-    "self_cluster": "SelfCluster",
-    "embedding_std": "std of normalised embedding",
-    "alignment": "alignment",
-    "uniformity": "uniformity",
-    "lidar": "LiDAR",
-    "heldout_loss": "held-out objective (NT-Xent)",
-    "twonn_dimension": "intrinsic dimension (TwoNN)",
-    "mst_dimension": "intrinsic dimension (MST)",
-    "cluster_learnability": "cluster learnability",
-    "training_loss": "training loss",
-    "linear_probe_acc": "linear-probe accuracy",
-    "knn_acc": "kNN accuracy",
-    "outlier_fraction": "share of outlying samples",
-    "outlier_max_z": "largest robust z-score",
-}
+# what plots call each column: the registry's labels, and the run tables' training loss
+LABELS = {entry.name: entry.label for entry in METRICS if entry.label} | {"training_loss": "training loss"}
 
 
 def label(metric: str) -> str:

@@ -39,7 +39,8 @@ from torch import nn
 from torchvision.transforms.v2 import functional as F
 from tqdm.auto import tqdm
 
-from sslnb.config import MetricsConfig, Params
+from sslnb.config import Params
+from sslnb.metrics.options import MetricOptions
 from sslnb.data.prepare import Dataset
 from sslnb.errors import one_line
 
@@ -231,10 +232,9 @@ def evaluate_encoder(encoder: nn.Module, preprocessing: Preprocessing, data: Dat
     """The pipeline's metrics table (one row, layer ``backbone``, epoch 0) of ``encoder`` on ``data``."""
     from sslnb.embed import augmented_views
     from sslnb.evaluate import layer_rows
-    from sslnb.metrics import SuiteOptions
     from sslnb.external import tidy_table
 
-    cfg: MetricsConfig = params.metrics
+    cfg: MetricOptions = params.metrics
     views = augmented_views(data.test_images, params)
     viewed = encode(encoder, views, preprocessing, batch_size)
     arrays = {
@@ -243,6 +243,6 @@ def evaluate_encoder(encoder: nn.Module, preprocessing: Preprocessing, data: Dat
         "views": viewed.reshape(-1, cfg.views, viewed.shape[1]),  # (images, views, D), as the embed stage
     }
     labels = (data.test_labels, data.probe_labels) if data.labelled else (None, None)
-    rows = layer_rows({"backbone": arrays}, *labels, SuiteOptions.from_config(cfg, cfg.clusters(data.classes)), cfg,
+    rows = layer_rows({"backbone": arrays}, *labels, cfg.with_clusters(cfg.clusters(data.classes)),
                       params.protocols)  # the frozen-feature protocols; fine-tuning needs the training stages
     return tidy_table([{"method": name, "dataset": params.data.name, "epoch": 0, **row} for row in rows])

@@ -44,7 +44,9 @@ import pandas as pd
 
 from sslnb.architectures import SUPERVISED
 from sslnb.columns import HELDOUT
+from sslnb.metrics.registry import METRICS
 from sslnb.selection import DIRECTIONS, direction_of
+from sslnb.sweeps import DECISIONS as SWEEP_DECISIONS
 from sslnb.verdict import MIN_CANDIDATES, decision_power, pair_weights, paired_test, percentile, pooled
 
 ORACLE = "linear_probe_acc"
@@ -60,9 +62,9 @@ BASELINES = (LOSS, HELDOUT, LAST, RANDOM)  # HELDOUT: the held-out objective, co
 LOSS_DEFINING = ("method", "temperature", "augment.")
 # Bounded by the embedding width D (RankMe, NESum and stable rank lie in [1, D]; the Gaussian entropy grows
 # with D): compared only among candidates of one width, NaN (flagged in the group's key) elsewhere.
-WIDTH_BOUNDED = ("rankme", "nesum", "stable_rank", "entropy_gaussian_bits")
-DECISIONS = ("checkpoint", "hyperparameter", "seed", "architecture")
+WIDTH_BOUNDED = tuple(entry.name for entry in METRICS if entry.width_bounded)
 FAILURE = "failure"  # the failure-detection decision (failure_detection): its sweeps' runs, with the hyper sweep's
+DECISIONS = tuple(decision for decision in SWEEP_DECISIONS if decision != FAILURE)  # those judged by the probe
 REPLICATE = "replicate_of"  # sweep-table column: the configuration a run repeats with another seed
 LEADERBOARD_COLUMNS = ["metric", "decision", "kendall_tau", "tau_low", "tau_high", "regret", "regret_low",
                        "regret_high", "n_runs"]

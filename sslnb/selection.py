@@ -14,76 +14,28 @@ selection must not peek at labels to decide its own direction. Two questions are
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sslnb.columns import FEWSHOT_SHOTS
+from sslnb.metrics.registry import DIAGNOSTIC, HIGHER, LOWER, METRICS, Direction
+
+__all__ = ["DIRECTIONS", "HIGHER", "LOWER", "UNDIRECTED", "Direction", "checkpoint_regret", "direction_of",
+           "group_columns", "method_ranking"]
 
 
-@dataclass(frozen=True)
-class Direction:
-    """How a metric's values order embeddings from worse to better.
-
-    ``sign`` +1: higher is better; -1: lower is better; 0 with ``target`` set: closer to ``target`` is better.
-    """
-
-    sign: int
-    reason: str
-    target: float | None = None
-
-    def score(self, values: np.ndarray | pd.Series) -> np.ndarray:
-        """Values mapped so that higher always means better."""
-        values = np.asarray(values, dtype=float)
-        if self.target is not None:
-            return -np.abs(values - self.target)
-        return self.sign * values
-
-
-HIGHER = 1
-LOWER = -1
-
-DIRECTIONS: dict[str, Direction] = {
-    "silhouette": Direction(HIGHER, "better-separated k-means clusters (study; Rousseeuw 1987)"),
-    "silhouette_pca": Direction(HIGHER, "as silhouette, scored in principal components"),
-    "ami_c1_c2": Direction(HIGHER, "a clustering structure two k-means runs agree on (study)"),
-    "entropy_kl_bits": Direction(HIGHER, "spread embeddings, far from collapse (Wang & Isola 2020); the study "
-                                         "saw entropy fall while accuracy rose, which this choice tests"),
-    "entropy_gaussian_bits": Direction(HIGHER, "as entropy_kl_bits"),
-    "entropy_binned_bits": Direction(HIGHER, "as entropy_kl_bits"),
-    "rankme": Direction(HIGHER, "higher effective rank predicts better downstream accuracy (Garrido et al. 2023)"),
-    "alpha_req": Direction(0, "a power-law decay with alpha near 1 is best (Agrawal et al. 2022)", target=1.0),
-    "stable_rank": Direction(HIGHER, "more dimensions in use (Tsitsulin et al. 2023)"),
-    "nesum": Direction(HIGHER, "more dimensions in use (Tsitsulin et al. 2023)"),
-    "self_cluster": Direction(LOWER, "high SelfCluster means rows crowd together (Tsitsulin et al. 2023)"),
-    "embedding_std": Direction(HIGHER, "0 is collapse, 1/sqrt(d) is healthy (Chen & He 2021)"),
-    "alignment": Direction(LOWER, "closer positive pairs (Wang & Isola 2020)"),
-    "uniformity": Direction(LOWER, "more uniform on the sphere (Wang & Isola 2020)"),
-    "twonn_dimension": Direction(LOWER, "a lower intrinsic dimension goes with higher probe accuracy (IdEst, "
-                                        "Mordacq et al. 2026; TwoNN: Facco et al. 2017)"),
-    "mst_dimension": Direction(LOWER, "as twonn_dimension (IdEst's MST / PH0 estimator)"),
-    "cluster_learnability": Direction(HIGHER, "clusters a kNN classifier can learn (CLID, 2022)"),
-    "heldout_loss": Direction(LOWER, "the held-out objective: NT-Xent of the reference views at one temperature"),
-    "lidar": Direction(HIGHER, "higher effective rank of the discriminative subspace (Thilak et al. 2024)"),
-    "ami_c1_gt": Direction(HIGHER, "label-based: clusters that match the classes"),
-    "knn_acc": Direction(HIGHER, "label-based: accuracy"),
-    "linear_probe_acc": Direction(HIGHER, "label-based: accuracy"),
-    "nmi_c1_gt": Direction(HIGHER, "label-based: clusters that match the classes"),
-    "probe_bn_acc": Direction(HIGHER, "label-based: accuracy"),
-    "finetune_acc": Direction(HIGHER, "label-based: accuracy"),
-    **{f"fewshot_acc_{k}": Direction(HIGHER, "label-based: accuracy") for k in FEWSHOT_SHOTS},
-}
+# Each metric's direction is declared with the metric (sslnb.metrics.registry), from the paper that proposed it.
+DIRECTIONS: dict[str, Direction] = {entry.name: entry.direction for entry in METRICS if entry.direction is not None}
 # Not selection criteria: alpha_req_r2 is the fit's quality, ami_backbone_projector has no agreed
 # direction (backbone and projector may rightly diverge as the projector specialises to the loss).
-UNDIRECTED = ("alpha_req_r2", "ami_backbone_projector")
+UNDIRECTED = tuple(entry.name for entry in METRICS if entry.direction is None and entry.role != DIAGNOSTIC)
 
 
 def direction_of(metric: str) -> Direction:
     if metric not in DIRECTIONS:
-        raise ValueError(f"no selection direction is declared for {metric!r}; add one to sslnb.selection.DIRECTIONS "
+        raise ValueError(f"no selection direction is declared for {metric!r}; declare it in sslnb.metrics.registry.METRICS "
                          f"(declared: {sorted(DIRECTIONS)})")
     return DIRECTIONS[metric]
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from sslnb.metrics import SuiteOptions, label_free_metrics, second_moments
-from sslnb.metrics.entropy import _binned_nats
+from sslnb.metrics.entropy import binned_nats
 from sslnb.metrics.pairwise import pairwise_pass
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -43,7 +43,7 @@ def test_the_heavy_parts_agree_piece_by_piece():
     p, q = pairwise_pass(Z, labels, n_neighbors=3), pairwise_pass(T, labels, n_neighbors=3)
     np.testing.assert_allclose(q.cluster_distance_sums, p.cluster_distance_sums, rtol=1e-12)
     np.testing.assert_allclose(q.neighbor_distances, p.neighbor_distances, rtol=1e-12)
-    assert _binned_nats(T, 16, normalize=True) == pytest.approx(_binned_nats(Z, 16, normalize=True), rel=1e-12)
+    assert binned_nats(T, 16, normalize=True) == pytest.approx(binned_nats(Z, 16, normalize=True), rel=1e-12)
 
 
 @pytest.mark.parametrize("device", DEVICES)

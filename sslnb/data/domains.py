@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.nn import functional
 
-from sslnb.config import DomainsConfig
+from sslnb.config import OUT_OF_DOMAIN, DomainsConfig
 from sslnb.io import load_arrays, save_npz
 
 # The corruption's strength at severities 1..5.
@@ -152,7 +152,7 @@ def build_domains(eval_images: np.ndarray, eval_labels: np.ndarray, probe_images
         order = np.random.default_rng(seed).permutation(len(images))
         half = len(order) // 2
         probe_rows, eval_rows = np.sort(order[:half][:cfg.probe_size]), np.sort(order[half:][:cfg.eval_size])
-        domains.append(Domain("digits", images[eval_rows], labels[eval_rows], images[probe_rows], labels[probe_rows]))
+        domains.append(Domain(OUT_OF_DOMAIN, images[eval_rows], labels[eval_rows], images[probe_rows], labels[probe_rows]))
     return domains
 
 

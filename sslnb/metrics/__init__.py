@@ -4,7 +4,8 @@ Every function takes NumPy arrays: embeddings ``Z`` of shape (n_samples, n_featu
 label arrays of matching length. Bad input raises a ValueError that names the problem; metrics that are
 undefined on collapsed embeddings raise :class:`CollapsedEmbeddingsError` (a ValueError), and those
 defined there return their collapse value with a RuntimeWarning. :func:`label_free_metrics` computes
-them all at once, sharing the expensive parts.
+them all at once, sharing the expensive parts, with the settings of :class:`MetricOptions`. Each metric
+is declared once, with its direction and label, in :data:`METRICS` (:mod:`sslnb.metrics.registry`).
 """
 
 from sslnb.metrics._checks import CollapsedEmbeddingsError
@@ -22,10 +23,13 @@ from sslnb.metrics.probes import (
 from sslnb.metrics.rankme import rankme
 from sslnb.metrics.self_cluster import self_cluster
 from sslnb.metrics.stable_rank import stable_rank
-from sslnb.metrics.suite import LABEL_FREE, SuiteOptions, SuiteResult, label_free_metrics
+from sslnb.metrics.options import MetricOptions, SuiteOptions
+from sslnb.metrics.registry import METRICS, Direction, Metric
+from sslnb.metrics.suite import LABEL_FREE, SuiteResult, label_free_metrics
 
 __all__ = [
-    "LABEL_FREE", "CollapsedEmbeddingsError", "FewShotResult", "Moments", "PowerLawFit", "SuiteOptions", "SuiteResult",
+    "LABEL_FREE", "METRICS", "CollapsedEmbeddingsError", "Direction", "FewShotResult", "Metric", "MetricOptions", "Moments",
+    "PowerLawFit", "SuiteOptions", "SuiteResult",
     "alignment", "alpha_req", "bn_probe_accuracy", "clustering_agreement", "embedding_std", "entropy", "fewshot_accuracy", "kmeans", "knn_accuracy",
     "label_free_metrics", "lidar", "linear_probe_accuracy", "nesum", "normalized_mutual_information", "power_law_fit", "rankme",
     "second_moments", "self_cluster", "silhouette", "stable_rank", "uniformity", "uniformity_of_views",

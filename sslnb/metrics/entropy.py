@@ -74,7 +74,8 @@ def kl_from_neighbor_distances(eps: np.ndarray, d: int, k: int) -> float:
     return float(digamma(n) - digamma(k) + log_unit_ball + d * np.mean(np.log(eps)))
 
 
-def _gaussian_nats(Z: np.ndarray | Moments, ridge: float) -> float:
+def gaussian_nats(Z: np.ndarray | Moments, ridge: float) -> float:
+    """Entropy in nats of the Gaussian with Z's covariance (+ ``ridge`` I): (D/2) log(2 pi e) + log det / 2."""
     moments = as_moments(Z)
     if moments.is_constant():
         raise CollapsedEmbeddingsError(
@@ -127,7 +128,12 @@ def _bin_counts(chunk: np.ndarray | torch.Tensor, varying: np.ndarray, low: np.n
     return np.bincount((index + bins * np.arange(d)).ravel(), minlength=d * bins)
 
 
-def _binned_nats(Z: np.ndarray | torch.Tensor, bins: int, normalize: bool = False) -> float:
+def binned_nats(Z: np.ndarray | torch.Tensor, bins: int, normalize: bool = False) -> float:
+    """Sum over the varying columns of each one's differential entropy in nats by a ``bins``-bin histogram.
+
+    Each column's plug-in entropy of its histogram plus the log of its bin width; rows L2-normalised first
+    if ``normalize``. Constant columns are left out with a warning.
+    """
     low, high = _column_range(Z, normalize)
     varying = high > low
     if not varying.any():
@@ -175,9 +181,9 @@ def entropy(
     if estimator == "kl":
         nats = _kl_nats(Z, check_positive_int(k, "k"))
     elif estimator == "gaussian":
-        nats = _gaussian_nats(Z, ridge)
+        nats = gaussian_nats(Z, ridge)
     elif estimator == "binned":
-        nats = _binned_nats(Z, check_positive_int(bins, "bins"))
+        nats = binned_nats(Z, check_positive_int(bins, "bins"))
     else:
         raise ValueError(f"unknown entropy estimator {estimator!r}; choose one of {ESTIMATORS}")
     return nats / math.log(2)

@@ -25,70 +25,33 @@ needs 3 or more eigenvalues past its first rank), become NaN with a logged warni
 from __future__ import annotations
 
 import logging
-import math
 import warnings
-from dataclasses import dataclass, field, fields
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
 
-from sslnb.columns import SUITE
-from sslnb.metrics._checks import CollapsedEmbeddingsError, UndefinedMetricError, check_embeddings, check_positive_int
+from sslnb.metrics._checks import UndefinedMetricError, check_embeddings, check_positive_int
 from sslnb.metrics._utils import as_numpy
-from sslnb.metrics.alignment_uniformity import alignment, uniformity_of_views
-from sslnb.metrics.heldout import heldout_ntxent
-from sslnb.metrics.alpha_req import alpha_req
-from sslnb.metrics.cluster_learnability import cluster_learnability
-from sslnb.metrics.clustering import clustering_agreement, kmeans, pca_project, silhouette_of_sample
-from sslnb.metrics.collapse import embedding_std
-from sslnb.metrics.entropy import _binned_nats, _gaussian_nats, kl_from_neighbor_distances
-from sslnb.metrics.intrinsic_dimension import mst_dimension, twonn_dimension
-from sslnb.metrics.lidar import lidar
-from sslnb.metrics.moments import Moments, second_moments
-from sslnb.metrics.nesum import nesum
-from sslnb.metrics.pairwise import pairwise_pass, seeded_sample, silhouette_from_sums
-from sslnb.metrics.rankme import rankme
-from sslnb.metrics.self_cluster import self_cluster
-from sslnb.metrics.stable_rank import stable_rank
+from sslnb.metrics.clustering import kmeans
+from sslnb.metrics.moments import second_moments
+from sslnb.metrics.options import MetricOptions, SuiteOptions
+from sslnb.metrics.pairwise import pairwise_pass, seeded_sample
+from sslnb.metrics.registry import EMBEDDINGS, VIEWS, Metric, SuiteContext, names, suite_entries
 
 log = logging.getLogger(__name__)
 
-LABEL_FREE = SUITE
-LN2 = math.log(2)
+LABEL_FREE = names(needs=EMBEDDINGS, computed=True) + names(needs=VIEWS, computed=True)  # what the suite returns
 
-
-@dataclass(frozen=True)
-class SuiteOptions:
-    """Settings of :func:`label_free_metrics`; ``params.yaml``'s ``metrics`` section maps onto them."""
-
-    k: int = 10  # k-means clusters
-    seed: int = 0  # seed of the sample and of clustering C1; C2 uses seed + 1
-    sample_size: int | None = 10_000  # rows for the O(N^2) metrics (silhouette, kNN entropy, k-means)
-    silhouette_pca_dim: int | None = None  # also score C1 in this many principal components
-    entropy_neighbors: int = 3
-    entropy_normalize: bool = True  # entropies of the L2-normalised rows
-    entropy_bins: int = 32
-    alpha_first_rank: int = 2
-    mst_points: int = 1000  # largest tree of the MST dimension
-    learnability_neighbors: int = 5  # kNN of cluster learnability
-    heldout_temperature: float = 0.5  # the held-out objective's fixed NT-Xent temperature
-
-    @classmethod
-    def from_config(cls, metrics: Any, k: int) -> "SuiteOptions":
-        """The options of params.yaml's ``metrics`` section (a :class:`~sslnb.config.MetricsConfig`), with k.
-
-        The one place that turns the section into options: the evaluate stage, the trainer's monitor,
-        ``sslnb evaluate`` and ``sslnb evaluate-model`` all call it, so they score alike. Every field of
-        this class is read from the section's key of the same name.
-        """
-        values = {f.name: getattr(metrics, f.name) for f in fields(cls) if f.name != "k"}
-        return cls(k=k, **values)
+__all__ = ["LABEL_FREE", "MetricOptions", "SuiteOptions", "SuiteResult", "label_free_metrics"]
 
 
 @dataclass
 class SuiteResult:
-    values: dict[str, float]
+    """What :func:`label_free_metrics` returns."""
+
+    values: dict[str, float]  # every column of LABEL_FREE computed (NaN where undefined)
     clusters: np.ndarray  # C1 on the scored sample
     sample: np.ndarray | None  # row indices of the sample (None: every row)
     notes: list[str] = field(default_factory=list)  # metrics left NaN, and why
@@ -108,21 +71,41 @@ def _attempt(result: SuiteResult, names: tuple[str, ...], compute: Callable[[], 
     result.values.update({name: float(v) for name, v in zip(names, values)})
 
 
+def _score(result: SuiteResult, entries: tuple[Metric, ...], context: SuiteContext) -> None:
+    """Each entry's columns from its ``compute`` (NaN without a note where its option turns it off)."""
+    for entry in entries:
+        if entry.enabled is not None and not entry.enabled(context.options):
+            result.values.update(dict.fromkeys(entry.columns, float("nan")))
+        else:
+            _attempt(result, entry.columns, lambda: entry.compute(context))
+
+
 def label_free_metrics(
-    Z: np.ndarray | torch.Tensor, options: SuiteOptions = SuiteOptions(),
+    Z: np.ndarray | torch.Tensor, options: MetricOptions = MetricOptions(),
     views: np.ndarray | torch.Tensor | None = None,
 ) -> SuiteResult:
     """All label-free metrics of ``Z`` (N x D), plus the view-based ones if ``views`` is given.
 
-    Args:
-        Z: (N, D) finite embeddings of the evaluation set: a NumPy array, or a torch tensor on any
-            device (the heavy parts then run on that device; see the module docstring).
-        views: optional (V, q, D) embeddings of q >= 2 augmentations of the first V rows of Z: alignment
-            and uniformity use views 0 and 1, as does the held-out objective (NT-Xent at
-            ``options.heldout_temperature``); LiDAR uses each row of Z with its q views as a class.
+    Parameters
+    ----------
+    Z : ndarray or torch.Tensor of shape (N, D)
+        Finite embeddings of the evaluation set: a NumPy array, or a torch tensor on any device (the heavy
+        parts then run on that device; see the module docstring).
+    options : MetricOptions
+        The suite's settings; ``options.k`` None means 10 clusters here (the pipeline uses the class count).
+    views : ndarray or torch.Tensor of shape (V, q, D), optional
+        Embeddings of q >= 2 augmentations of the first V rows of Z: alignment and uniformity use views 0
+        and 1, as does the held-out objective (NT-Xent at ``options.heldout_temperature``); LiDAR uses each
+        row of Z with its q views as a class.
+
+    Returns
+    -------
+    SuiteResult
+        ``values`` holds every column of :data:`LABEL_FREE` (the view columns only with ``views``), in the
+        order of :data:`sslnb.metrics.registry.METRICS`.
     """
     Z = check_embeddings(Z)
-    k = check_positive_int(options.k, "k")
+    k = check_positive_int(options.n_clusters, "k")
     moments = second_moments(Z)
     sample = seeded_sample(len(Z), options.sample_size, options.seed)
     on_device = Z if sample is None else _rows(Z, sample)  # the sample, where Z lives
@@ -134,9 +117,17 @@ def label_free_metrics(
         c1 = kmeans(Zs, k, seed=options.seed)
         c2 = kmeans(Zs, k, seed=options.seed + 1)
     result = SuiteResult({}, c1, sample)
-    _embedding_only(result, Z, Zs, on_device, moments, c1, c2, options)
+    k_nn = check_positive_int(options.entropy_neighbors, "entropy_neighbors")
+    if k_nn >= len(Zs):
+        raise ValueError(f"the kNN entropy needs entropy_neighbors < N, got {k_nn} with N={len(Zs)} samples")
+    stats = pairwise_pass(on_device, labels=c1 if len(np.unique(c1)) > 1 else None, n_neighbors=k_nn,
+                          unit_neighbors=options.entropy_normalize)
+    context = SuiteContext(Z=Z, sample=Zs, moments=moments, stats=stats, c1=c1, c2=c2, options=options)
+    _score(result, suite_entries(EMBEDDINGS), context)
     if views is not None:
-        _with_views(result, Z, views, options)
+        context.views = _checked_views(views, Z)
+        context.first_rows = as_numpy(Z[:len(context.views)])
+        _score(result, suite_entries(VIEWS), context)
     if result.notes:  # one line for all of them
         log.warning("undefined on these embeddings (%d x %d), recorded as NaN: %s", *Z.shape, "; ".join(result.notes))
     return result
@@ -146,65 +137,10 @@ def _rows(Z: np.ndarray | torch.Tensor, rows: np.ndarray) -> np.ndarray | torch.
     return Z[torch.from_numpy(rows).to(Z.device)] if isinstance(Z, torch.Tensor) else Z[rows]
 
 
-def _embedding_only(result: SuiteResult, Z: np.ndarray | torch.Tensor, Zs: np.ndarray,
-                    Zs_on_device: np.ndarray | torch.Tensor, moments: Moments, c1: np.ndarray, c2: np.ndarray,
-                    options: SuiteOptions) -> None:
-    k_nn = check_positive_int(options.entropy_neighbors, "entropy_neighbors")
-    if k_nn >= len(Zs):
-        raise ValueError(f"the kNN entropy needs entropy_neighbors < N, got {k_nn} with N={len(Zs)} samples")
-    several_clusters = len(np.unique(c1)) > 1
-    stats = pairwise_pass(Zs_on_device, labels=c1 if several_clusters else None, n_neighbors=k_nn,
-                          unit_neighbors=options.entropy_normalize)
-
-    def require_clusters() -> None:
-        if not several_clusters:
-            raise CollapsedEmbeddingsError("k-means found a single cluster: the silhouette is undefined")
-
-    def silhouette_value() -> float:
-        require_clusters()
-        return silhouette_from_sums(stats)
-
-    def silhouette_pca_value() -> float:
-        require_clusters()
-        return silhouette_of_sample(pca_project(Zs, options.silhouette_pca_dim, moments), c1)
-
-    _attempt(result, ("silhouette",), silhouette_value)
-    if options.silhouette_pca_dim:
-        _attempt(result, ("silhouette_pca",), silhouette_pca_value)
-    else:
-        result.values["silhouette_pca"] = float("nan")
-    result.values["ami_c1_c2"] = clustering_agreement(c1, c2)
-    # entropies of the directions (unit rows) by default: cosine losses shape directions, and a rescaling
-    # of the features cannot fake them
-    entropy_moments = moments.of_directions() if options.entropy_normalize else moments
-    _attempt(result, ("entropy_kl_bits",),
-             lambda: kl_from_neighbor_distances(stats.neighbor_distances[:, k_nn - 1], Z.shape[1], k_nn) / LN2)
-    _attempt(result, ("entropy_gaussian_bits",), lambda: _gaussian_nats(entropy_moments, 1e-6) / LN2)
-    _attempt(result, ("entropy_binned_bits",),
-             lambda: _binned_nats(Z, options.entropy_bins, normalize=options.entropy_normalize) / LN2)
-    _attempt(result, ("rankme",), lambda: rankme(moments))
-    _attempt(result, ("alpha_req", "alpha_req_r2"), lambda: tuple(alpha_req(moments, options.alpha_first_rank)[:2]))
-    _attempt(result, ("stable_rank",), lambda: stable_rank(moments))
-    _attempt(result, ("nesum",), lambda: nesum(moments))
-    _attempt(result, ("self_cluster",), lambda: self_cluster(moments))
-    _attempt(result, ("embedding_std",), lambda: embedding_std(moments))
-    # intrinsic dimension and cluster learnability: on the same sample as the silhouette, raw rows
-    _attempt(result, ("twonn_dimension",), lambda: twonn_dimension(Zs))
-    _attempt(result, ("mst_dimension",), lambda: mst_dimension(Zs, options.mst_points, seed=options.seed))
-    _attempt(result, ("cluster_learnability",),
-             lambda: cluster_learnability(Zs, c1, options.learnability_neighbors, seed=options.seed))
-
-
-def _with_views(result: SuiteResult, Z: np.ndarray | torch.Tensor, views: np.ndarray | torch.Tensor,
-                options: SuiteOptions) -> None:
+def _checked_views(views: np.ndarray | torch.Tensor, Z: np.ndarray | torch.Tensor) -> np.ndarray:
     views = as_numpy(views)  # (V, q, D) with V in the hundreds: host-sized
     if views.ndim != 3 or views.shape[1] < 2 or views.shape[2] != Z.shape[1] or views.shape[0] > len(Z):
         raise ValueError(
             f"views must have shape (V, q, D) with q >= 2, V <= {len(Z)} and D = {Z.shape[1]}, got {views.shape}"
         )
-    _attempt(result, ("alignment",), lambda: alignment(views[:, 0], views[:, 1]))
-    _attempt(result, ("uniformity",), lambda: uniformity_of_views(views[:, 0], views[:, 1]))
-    _attempt(result, ("heldout_loss",),
-             lambda: heldout_ntxent(views[:, 0], views[:, 1], options.heldout_temperature))
-    classes = np.concatenate([as_numpy(Z[:len(views)])[:, None, :], views], axis=1)  # clean sample + its q views
-    _attempt(result, ("lidar",), lambda: lidar(classes))
+    return views
