@@ -4,7 +4,7 @@ On the default profile (or ``--params``) and one method, this script
 
 - measures the fp32 matmul rate of this machine (torch, 2048 x 2048, the training threads): the ceiling;
 - counts the FLOPs of one training step (both views, forward and backward; torch's FlopCounterMode);
-- times one real training epoch of :class:`sslnb.train.Trainer` (batch augmentation included), split into
+- times one real training epoch of :class:`sslnb.training.trainer.Trainer` (batch augmentation included), split into
   the optimisation steps and the per-epoch callbacks (label-free monitor, history, checkpoint);
 - times what the embed and evaluate stages do for that checkpoint, part by part: loading the
   checkpoint, the forward passes over the evaluation, probe and view images, writing and reading the
@@ -33,16 +33,16 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from sslnb.augment import two_views
+from sslnb.training.augment import two_views
 from sslnb.config import load_params
-from sslnb.embed import augmented_views, embed_images, file_arrays, inference_copy
-from sslnb.evaluate import evaluate_file, layers_of
+from sslnb.stages.embed import augmented_views, embed_images, file_arrays, inference_copy
+from sslnb.stages.evaluate import evaluate_file, layers_of
 from sslnb.io import load_checkpoint, save_checkpoint, save_json, save_npz
-from sslnb.methods import build_method
+from sslnb.training.methods import build_method
 from sslnb.metrics import SuiteOptions, knn_accuracy, label_free_metrics, linear_probe_accuracy
 from sslnb.metrics.outliers import outlier_summary
 from sslnb.paths import ProjectPaths
-from sslnb.train import Trainer
+from sslnb.training.trainer import Trainer
 
 
 def matmul_rate(threads: int, n: int = 2048, repeats: int = 7) -> float:

@@ -14,13 +14,13 @@ from pathlib import Path
 import lightning as L, numpy as np, pandas as pd, torch
 from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader, TensorDataset
-from sslnb.augment import two_views
+from sslnb.training.augment import two_views
 from sslnb.config import AugmentConfig
-from sslnb.data.fashion_mnist import load_fashion_mnist
+from sslnb.sources.fashion_mnist import load_fashion_mnist
 from sslnb.integrations import LightningMonitor
-from sslnb.losses import nt_xent
+from sslnb.training.losses import nt_xent
 from sslnb.metrics import linear_probe_accuracy
-from sslnb.models.resnet import SmallResNet
+from sslnb.training.models.resnet import SmallResNet
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results/lightning_leaderboard")

@@ -20,12 +20,12 @@ import numpy as np
 import torch
 
 from sslnb.config import load_params
-from sslnb.data import load_dataset
-from sslnb.data.domains import load_domains
-from sslnb.evaluate import domain_layers, layers_of
-from sslnb.finetune import finetune_checkpoint
+from sslnb.sources import load_dataset
+from sslnb.sources.domains import load_domains
+from sslnb.stages.evaluate import domain_layers, layers_of
+from sslnb.stages.finetune import finetune_checkpoint
 from sslnb.io import load_arrays, load_checkpoint, save_json
-from sslnb.methods import build_method
+from sslnb.training.methods import build_method
 from sslnb.metrics import (bn_probe_accuracy, fewshot_accuracy, kmeans, knn_accuracy, linear_probe_accuracy,
                            normalized_mutual_information)
 from sslnb.paths import ProjectPaths, epoch_files

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import torch
 
-from sslnb.augment import to_tensor, two_views
+from sslnb.images import to_tensor
+from sslnb.training.augment import two_views
 from sslnb.config import load_params
-from sslnb.data import load_dataset
+from sslnb.sources import load_dataset
 from sslnb.io import save_json
-from sslnb.methods import SSL_METHODS, build_method
+from sslnb.training.methods import SSL_METHODS, build_method
 from sslnb.paths import ProjectPaths
-from sslnb.train import as_input
+from sslnb.training.trainer import as_input
 
 
 def measure(method: str, params, images: torch.Tensor, steps: int, warmup: int = 2,

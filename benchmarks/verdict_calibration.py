@@ -1,6 +1,6 @@
 """The test of the leaderboard's test: false verdicts under the null and power at a planted advantage.
 
-For each design (its groups' candidate counts), simulates sweeps with :func:`sslnb.verdict.simulate_rejections`
+For each design (its groups' candidate counts), simulates sweeps with :func:`sslnb.analysis.verdict.simulate_rejections`
 (a Gaussian copula: the probe is a latent signal, 18 metrics and the training loss each the signal plus
 their own independent noise) and runs the leaderboard's paired Δtau test with Holm's correction:
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from sslnb.io import save_json
-from sslnb.verdict import ALPHA, MIN_CANDIDATES, POWER_TAUS, simulate_rejections
+from sslnb.analysis.verdict import ALPHA, MIN_CANDIDATES, POWER_TAUS, simulate_rejections
 
 N_METRICS = 18  # the leaderboard's label-free metrics
 DESIGNS = {  # name -> candidates per group; the committed sweeps first, then the earlier designs

@@ -20,6 +20,7 @@ stages, in pipeline order (dvc repro runs them for you):
   python -m sslnb prepare                  write data/processed/dataset.npz from Fashion-MNIST
   python -m sslnb train --method simclr    train, writing data/checkpoints/simclr/epoch_XXXX.pt
   python -m sslnb embed --method simclr    embed eval + probe sets: data/embeddings/simclr/epoch_XXXX.npz
+  python -m sslnb finetune --method simclr fine-tuning accuracy per checkpoint: data/finetune/simclr.csv
   python -m sslnb evaluate --method simclr metrics table data/metrics/simclr.csv
   python -m sslnb tsne --method simclr     t-SNE maps at the first, middle and last milestone: data/tsne/simclr.npz
   python -m sslnb summarize                reports/summary.json (dvc metrics) and reports/plots/ (dvc plots)
@@ -30,12 +31,13 @@ any encoder: a torchvision or timm model by name, a state-dict file or TorchScri
   python -m sslnb evaluate-model --torchvision resnet18 --weights DEFAULT --out resnet18.csv
   python -m sslnb evaluate-model --timm resnet18 --random-weights --image-size 32
 
-inside your own training code (Lightning, Hugging Face, TensorBoard, MLflow): see sslnb.integrations
+inside your own training code: sslnb.monitor.LabelFreeMonitor in any loop; Lightning, Hugging Face, TensorBoard
+and MLflow callbacks in sslnb.integrations; every metric alone in sslnb.metrics
 
 which metric to trust, judged on your own runs (a table with a group, metric and probe column):
   python -m sslnb leaderboard runs.csv --group sweep --probe linear_probe_acc --loss train_loss
 
-sweeps (params.yaml's 'sweeps': seeds, hyper, long, architectures; `make sweeps` runs them all):
+sweeps (params.yaml's 'sweeps': seeds, hyper, failures, long; `make sweeps` runs them all):
   python -m sslnb sweep-plan                      write sweeps/NAME/dvc.yaml from params.yaml
   python -m sslnb sweep-run --sweep seeds --point simclr_seed1
                                                   data/sweeps/seeds/simclr_seed1/: its params.yaml, then train,
@@ -223,31 +225,31 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _cmd_prepare(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.data import prepare
+    from sslnb.sources import prepare
 
     return prepare(params, paths)
 
 
 def _cmd_train(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.train import train
+    from sslnb.training.trainer import train
 
     return train(params, args.method, paths, resume=not args.no_resume)
 
 
 def _cmd_embed(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.embed import embed
+    from sslnb.stages.embed import embed
 
     return embed(params, args.method, paths)
 
 
 def _cmd_finetune(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.finetune import finetune
+    from sslnb.stages.finetune import finetune
 
     return finetune(params, args.method, paths)
 
 
 def _cmd_evaluate_stage(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.evaluate import evaluate
+    from sslnb.stages.evaluate import evaluate
 
     return evaluate(params, args.method, paths)
 
@@ -258,7 +260,7 @@ def _cmd_evaluate(args: argparse.Namespace, params, paths) -> Path:
         raise UsageError("nothing to evaluate: give embedding files or a checkpoint folder, or --method M "
                          "(see sslnb evaluate --help)")
     check_writable(args.out, "--out", suffix=".csv")  # before any work, not after it
-    from sslnb.external import evaluate_checkpoint_folder, evaluate_files, read_labels
+    from sslnb.stages.own_embeddings import evaluate_checkpoint_folder, evaluate_files, read_labels, summary_lines
     from sslnb.io import save_csv
 
     k = args.k if args.k is not None else params.metrics.k
@@ -275,6 +277,7 @@ def _cmd_evaluate(args: argparse.Namespace, params, paths) -> Path:
         table = evaluate_files(list(args.inputs), name, params.metrics, k, labels, args.label_column,
                                args.probe_fraction, epoch=args.epoch)
     save_csv(table, args.out)
+    print("\n".join(summary_lines(table)))
     return args.out
 
 
@@ -284,9 +287,9 @@ def _cmd_evaluate_model(args: argparse.Namespace, params, paths) -> Path:
     name = args.name or (args.torchscript.stem if args.torchscript else args.timm or args.torchvision)
     out = args.out or Path(f"{name}.csv")
     check_writable(out, "--out", suffix=".csv")
-    from sslnb.data import load_dataset
+    from sslnb.sources import load_dataset
     from sslnb.io import save_csv
-    from sslnb.pretrained import evaluate_encoder, timm_encoder, torchscript_encoder, torchvision_encoder
+    from sslnb.stages.pretrained_encoders import evaluate_encoder, timm_encoder, torchscript_encoder, torchvision_encoder
 
     data = load_dataset(paths.dataset)  # a missing data set is named before any weights are loaded
     if args.torchscript:
@@ -309,20 +312,20 @@ def _cmd_evaluate_model(args: argparse.Namespace, params, paths) -> Path:
 
 
 def _cmd_sweep_plan(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.sweeps import plan
+    from sslnb.sweeps.pipelines import plan
 
     written = plan(read_yaml(args.params or paths.params), paths)
     return paths.root / "sweeps" if written else paths.root / "sweeps (no sweep declared)"
 
 
 def _cmd_sweep_configure(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.sweeps import configure
+    from sslnb.sweeps.project import configure
 
     return configure(read_yaml(args.params or paths.params), args.sweep, args.point, paths)
 
 
 def _cmd_sweep_run(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.sweep_run import run_point
+    from sslnb.sweeps.run_point import run_point
 
     return run_point(read_yaml(args.params or paths.params), args.sweep, args.point, paths)
 
@@ -330,32 +333,32 @@ def _cmd_sweep_run(args: argparse.Namespace, params, paths) -> Path:
 def _cmd_sweep_points(args: argparse.Namespace, params, paths) -> Path:
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: give at least 1")
-    from sslnb.sweep_points import run_stale_points
+    from sslnb.sweeps.points import run_stale_points
 
     return run_stale_points(paths, args.jobs)
 
 
 def _cmd_sweep_collect(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.sweeps import collect
+    from sslnb.sweeps.collect import collect
 
     return collect(read_yaml(args.params or paths.params), args.sweep, paths)
 
 
 def _cmd_tsne(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.tsne import tsne
+    from sslnb.stages.tsne import tsne
 
     params.method(args.method)  # an unknown method is a clear error before any work
     return tsne(params, args.method, paths)
 
 
 def _cmd_summarize(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.summary import summarize
+    from sslnb.stages.summarize import summarize
 
     return summarize(paths)
 
 
 def _cmd_report(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.report import build_index
+    from sslnb.stages.report import build_index
 
     return build_index(paths, params)
 
@@ -363,7 +366,7 @@ def _cmd_report(args: argparse.Namespace, params, paths) -> Path:
 def _cmd_leaderboard(args: argparse.Namespace, params, paths) -> Path:
     check_writable(args.out, "--out", suffix=".csv")
     from sslnb.io import save_csv
-    from sslnb.own_runs import candidate_groups, judge, parse_directions, read_runs_table, summary_lines
+    from sslnb.analysis.own_runs import candidate_groups, judge, parse_directions, read_runs_table, summary_lines
 
     if args.n_boot < 100:
         raise UsageError(f"--n-boot {args.n_boot}: give at least 100 resamples (1000 is the default)")
@@ -377,7 +380,7 @@ def _cmd_leaderboard(args: argparse.Namespace, params, paths) -> Path:
 
 
 def _cmd_notebook(args: argparse.Namespace, params, paths) -> Path:
-    from sslnb.notebooks import check_method_parameter, execute, parse_parameters
+    from sslnb.stages.execute import check_method_parameter, execute, parse_parameters
 
     parameters = parse_parameters(args.parameter)
     check_method_parameter(parameters, args.params or paths.params)

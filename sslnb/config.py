@@ -19,7 +19,7 @@ from sslnb.metrics.options import MetricOptions
 from sslnb.metrics.registry import FEWSHOT_SHOTS
 
 
-ARCHITECTURES = ("resnet", "convnet", "vit")  # encoder families of sslnb.models
+ARCHITECTURES = ("resnet", "convnet", "vit")  # encoder families of sslnb.training.models
 OPTIMIZERS = ("adamw", "sgd")  # train.optimizer
 SCHEDULES = ("cosine", "constant")  # train.schedule
 # Options that any method's entry under `methods` may set, overriding the train section, with their types.
@@ -51,7 +51,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    architecture: str = "resnet"  # resnet, convnet (no shortcuts) or vit (sslnb.models)
+    architecture: str = "resnet"  # resnet, convnet (no shortcuts) or vit (sslnb.training.models)
     width: int = 16  # resnet/convnet: channels of the first stage, doubled at each stage; vit: token width
     stages: int = 3  # resnet/convnet
     blocks_per_stage: int = 1  # resnet/convnet
@@ -95,7 +95,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class ProtocolsConfig:
-    """The label-based references beyond the linear probe and kNN (sslnb.metrics.probes, sslnb.finetune)."""
+    """The label-based references beyond the linear probe and kNN (sslnb.metrics.probes, sslnb.stages.finetune)."""
 
     nmi: bool = True  # nmi_c1_gt: NMI of k-means clustering C1 against the classes
     fewshot_shots: tuple[int, ...] = FEWSHOT_SHOTS  # fewshot_acc_<k>: labelled images per class; []: off
@@ -114,13 +114,13 @@ class ProtocolsConfig:
     domains: bool = True  # score the shifted and out-of-domain sets of `domains` (data/domains/M.csv)
 
 
-SHIFTS = ("rotation", "blur", "noise", "invert", "occlusion")  # corruptions of sslnb.data.domains
+SHIFTS = ("rotation", "blur", "noise", "invert", "occlusion")  # corruptions of sslnb.sources.domains
 OUT_OF_DOMAIN = "digits"  # the out-of-domain set: scikit-learn's 8x8 handwritten digits, resized
 
 
 @dataclass(frozen=True)
 class DomainsConfig:
-    """Shifted and out-of-domain evaluation sets (sslnb.data.domains), scored like the evaluation set."""
+    """Shifted and out-of-domain evaluation sets (sslnb.sources.domains), scored like the evaluation set."""
 
     shifts: tuple[str, ...] = SHIFTS  # corruptions of the evaluation and probe images; []: none
     severity: int = 3  # 1 (mild) to 5 (strong), as in ImageNet-C
@@ -155,6 +155,10 @@ class AnalysisConfig:
     seed: int = 0
 
 
+# what choosing among a sweep's runs decides (each sweep's ``decision``; sslnb.sweeps.spec, sslnb.analysis.runs)
+DECISIONS = ("checkpoint", "hyperparameter", "seed", "architecture", "failure")
+
+
 @dataclass(frozen=True)
 class Params:
     seed: int = 0
@@ -174,7 +178,7 @@ class Params:
     tsne: TsneConfig = TsneConfig()
     analysis: AnalysisConfig = AnalysisConfig()
     report: dict[str, Any] = field(default_factory=dict)
-    sweeps: dict[str, Any] = field(default_factory=dict)  # named sweeps, read by sslnb.sweeps
+    sweeps: dict[str, Any] = field(default_factory=dict)  # named sweeps, read by sslnb.sweeps.spec
 
     def method(self, name: str) -> dict[str, Any]:
         if name not in self.methods:

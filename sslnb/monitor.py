@@ -41,7 +41,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from sslnb.augment import to_tensor
+from sslnb.images import to_tensor
 from sslnb.io import save_csv
 from sslnb.metrics import MetricOptions, label_free_metrics
 

@@ -38,7 +38,7 @@ class ProjectPaths:
 
     @property
     def domains(self) -> Path:
-        """Shifted and out-of-domain evaluation sets, written by ``prepare`` (sslnb.data.domains)."""
+        """Shifted and out-of-domain evaluation sets, written by ``prepare`` (sslnb.sources.domains)."""
         return self.root / "data" / "processed" / "domains.npz"
 
     # -- per-method artifacts ---------------------------------------------------------------
@@ -87,7 +87,7 @@ class ProjectPaths:
         """The main DVC pipeline (its stages' code dependencies are the sweeps' too)."""
         return self.root / "dvc.yaml"
 
-    # -- the sweeps (sslnb.sweeps; sweeps/<name>/dvc.yaml) ---------------------------------------
+    # -- the sweeps (sslnb.sweeps.spec; sweeps/<name>/dvc.yaml) ---------------------------------------
     def sweep_project(self, sweep: str, point: str) -> Path:
         """Root of one grid point's sub-project: its params.yaml and data/ live there."""
         return self.root / "data" / "sweeps" / sweep / point

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sslnb.data import write_idx
-from sslnb.data.fashion_mnist import FILES
+from sslnb.sources import write_idx
+from sslnb.sources.fashion_mnist import FILES
 
 # (top, bottom, left, right) of each class's rectangle in a 28 x 28 image
 _BOXES = [
@@ -46,7 +46,7 @@ def write_fake_cifar(folder: Path, name: str = "cifar10", n_train: int = 100, n_
     """Tiny CIFAR files in torchvision's on-disk format (pickled dicts of N x 3072 uint8 rows)."""
     import pickle
 
-    from sslnb.data.cifar import LAYOUT
+    from sslnb.sources.cifar import LAYOUT
 
     layout = LAYOUT[name]
     target = folder / layout["folder"]

@@ -28,8 +28,14 @@ CANNOT_CHANGE_RESULTS = {
     "sslnb/cli.py": "argument parsing and dispatch to the stage's module",
     "sslnb/errors.py": "the one-line error reporting of the CLI",
     "sslnb/paths.py": "where artifacts live, not what they hold",
-    "sslnb/notebooks.py": "runs papermill; the executed copy holds what the notebook and its imports compute",
+    "sslnb/stages/execute.py": "runs papermill; the executed copy holds what the notebook and its imports compute",
 }
+
+
+def docstring_only(path: Path) -> bool:
+    """A module that is its docstring alone (a subpackage's ``__init__.py``): running it changes nothing."""
+    body = ast.parse(path.read_text()).body
+    return len(body) <= 1 and all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) for node in body)
 
 
 @dataclass(frozen=True)
@@ -159,5 +165,6 @@ def missing_deps(stage: Stage) -> list[str]:
     """Source files that can change ``stage``'s outputs but that none of its deps covers."""
     return sorted(
         str(path.relative_to(REPO)) for path in stage_modules(stage)
-        if str(path.relative_to(REPO)) not in CANNOT_CHANGE_RESULTS and not covered(path, stage)
+        if str(path.relative_to(REPO)) not in CANNOT_CHANGE_RESULTS and not docstring_only(path)
+        and not covered(path, stage)
     )

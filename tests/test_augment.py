@@ -1,7 +1,8 @@
 import numpy as np
 import torch
 
-from sslnb.augment import augment, random_resized_crop_and_flip, to_tensor, two_views
+from sslnb.images import to_tensor
+from sslnb.training.augment import augment, random_resized_crop_and_flip, two_views
 from sslnb.config import AugmentConfig
 
 
@@ -36,7 +37,7 @@ def test_full_crop_without_flip_is_identity_and_flip_mirrors():
 
 
 def test_random_grayscale_on_rgb_views():
-    from sslnb.augment import random_grayscale
+    from sslnb.training.augment import random_grayscale
 
     rgb = torch.rand(6, 3, 8, 8)
     grey = random_grayscale(rgb, 1.0, torch.Generator().manual_seed(0))

@@ -47,3 +47,21 @@ def test_evaluate_your_own_files_outside_a_project(tmp_path, capsys):
     assert table.epoch.tolist() == [3, 10] and table.rankme.notna().all() and table.linear_probe_acc.isna().all()
     assert main(["evaluate", str(tmp_path / "missing.npy"), "--k", "3", "--root", str(tmp_path)]) == 2
     assert "missing.npy does not exist" in capsys.readouterr().err
+
+
+def test_evaluate_ends_with_each_metrics_direction_and_pick_and_names_what_it_did_not_compute(tmp_path):
+    """`sslnb evaluate` on embedding files: the summary a user reads after the table is written."""
+    import pandas as pd
+
+    from sslnb.stages.own_embeddings import summary_lines
+
+    table = pd.DataFrame({"epoch": [1, 2, 3], "layer": "embedding", "rankme": [3.0, 9.0, 5.0],
+                          "alpha_req": [0.2, 1.1, 3.0], "self_cluster": [0.5, 0.1, 0.3],
+                          "alignment": float("nan"), "linear_probe_acc": float("nan")})
+    lines = summary_lines(table)
+    assert lines[0].startswith("3 checkpoint(s), layer embedding")
+    picked = {line.split()[0]: line.split()[1:] for line in lines[1:4]}
+    assert picked == {"rankme": ["higher", "epoch", "2"], "alpha_req": ["closer", "to", "1", "epoch", "2"],
+                      "self_cluster": ["lower", "epoch", "2"]}
+    assert any(line.startswith("not computed: alignment;") and "checkpoint folder" in line for line in lines)
+    assert any(line.startswith("not computed: linear_probe_acc;") and "--labels" in line for line in lines)

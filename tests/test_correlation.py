@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sslnb.correlation import bootstrap_interval, correlation_across_models, correlation_table
+from sslnb.analysis.correlation import bootstrap_interval, correlation_across_models, correlation_table
 
 
 def checkpoint_table(n=12, noise=0.3, seed=0):
@@ -74,7 +74,7 @@ def test_across_models_uses_every_row_as_one_point():
 @pytest.mark.parametrize("statistic, reference", [("pearson", stats.pearsonr), ("spearman", stats.spearmanr),
                                                   ("kendall", stats.kendalltau)])
 def test_batched_correlation_matches_scipy_on_resamples_with_ties(statistic, reference):
-    from sslnb.correlation import batched_correlation
+    from sslnb.analysis.correlation import batched_correlation
 
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=9), rng.normal(size=9)

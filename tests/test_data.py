@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from sslnb.config import params_from_dict
-from sslnb.data import DatasetNotFoundError, load_dataset, load_fashion_mnist, prepare
+from sslnb.sources import DatasetNotFoundError, load_dataset, load_fashion_mnist, prepare
 from sslnb.paths import ProjectPaths
 
 

@@ -8,13 +8,13 @@ import pytest
 
 from fakedata import write_fake_cifar, write_image_folder
 from sslnb.config import params_from_dict
-from sslnb.data import DatasetNotFoundError, load_dataset, prepare
-from sslnb.data.cifar import load_cifar
-from sslnb.embed import embed
-from sslnb.evaluate import LABEL_BASED, LABEL_FREE, evaluate
-from sslnb.finetune import finetune
+from sslnb.sources import DatasetNotFoundError, load_dataset, prepare
+from sslnb.sources.cifar import load_cifar
+from sslnb.stages.embed import embed
+from sslnb.stages.evaluate import LABEL_BASED, LABEL_FREE, evaluate
+from sslnb.stages.finetune import finetune
 from sslnb.paths import ProjectPaths
-from sslnb.train import train
+from sslnb.training.trainer import train
 
 TINY = {"model": {"width": 4, "stages": 2, "projector_hidden": 16, "projector_dim": 8},
         "train": {"batch_size": 16, "epochs": 1, "milestones": [0, 1], "threads": 1},

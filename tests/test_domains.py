@@ -1,10 +1,10 @@
-"""Shifted and out-of-domain sets (sslnb.data.domains): each corruption against a closed form."""
+"""Shifted and out-of-domain sets (sslnb.sources.domains): each corruption against a closed form."""
 
 import numpy as np
 import pytest
 
 from sslnb.config import DomainsConfig
-from sslnb.data.domains import SEVERITIES, build_domains, corrupt, digits_images, load_domains, save_domains
+from sslnb.sources.domains import SEVERITIES, build_domains, corrupt, digits_images, load_domains, save_domains
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, run
-from sslnb.analysis import with_reference
-from sslnb.findings import FAILS, HOLDS, UNTESTABLE, FindingRules, finding_architectures, study_findings
+from sslnb.analysis.tables import with_reference
+from sslnb.analysis.findings import FAILS, HOLDS, UNTESTABLE, FindingRules, finding_architectures, study_findings
 
 EPOCHS = np.arange(9)
 NO_TREND = np.array([0.3, 0.1, 0.5, 0.2, 0.4, 0.2, 0.5, 0.1, 0.3])  # Spearman 0 with a rising series
@@ -106,7 +106,7 @@ def test_findings_need_labels():
 
 def test_findings_are_judged_in_every_seed_and_in_the_long_runs():
     """Seed 0 behaves as the study found, seed 1 the opposite: each finding holds in exactly 1 of 2 seeds."""
-    from sslnb.findings import findings_by_replicate, replicate_summary
+    from sslnb.analysis.findings import findings_by_replicate, replicate_summary
 
     parts = []
     for seed, study_like in ((0, True), (1, False)):

@@ -1,12 +1,12 @@
-"""Fine-tuning accuracy (sslnb.finetune): closed forms on encoders built for the test."""
+"""Fine-tuning accuracy (sslnb.stages.finetune): closed forms on encoders built for the test."""
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from sslnb.augment import to_tensor
-from sslnb.finetune import finetune_accuracy
+from sslnb.images import to_tensor
+from sslnb.stages.finetune import finetune_accuracy
 
 
 class Flat(nn.Module):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from sslnb.losses import nt_xent
+from sslnb.training.losses import nt_xent
 from sslnb.metrics.heldout import heldout_ntxent
 
 

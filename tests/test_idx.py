@@ -4,7 +4,7 @@ import struct
 import numpy as np
 import pytest
 
-from sslnb.data import read_idx, write_idx
+from sslnb.sources import read_idx, write_idx
 
 
 def test_reads_a_hand_built_idx_file(tmp_path):

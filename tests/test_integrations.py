@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch import nn
 
-from sslnb.integrations._common import check_schedule, logged_names, resolve_encoder
+from sslnb.integrations.shared import check_schedule, logged_names, resolve_encoder
 
 
 def images(n=240, seed=0):

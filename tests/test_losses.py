@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from sslnb.losses import nt_xent
+from sslnb.training.losses import nt_xent
 
 
 def test_nt_xent_closed_form_on_orthogonal_pairs():
@@ -54,7 +54,7 @@ def test_nt_xent_rejects_bad_input(z1, z2, t, match):
 
 
 # -- InfoNCE (MoCo) -------------------------------------------------------------------------------
-from sslnb.losses import info_nce, negative_cosine  # noqa: E402
+from sslnb.training.losses import info_nce, negative_cosine  # noqa: E402
 
 
 def test_info_nce_closed_form():

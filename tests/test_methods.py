@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from sslnb.config import params_from_dict
-from sslnb.methods import METHODS, MoCoV2, build_method
-from sslnb.methods.byol import cosine_momentum
+from sslnb.training.methods import METHODS, MoCoV2, build_method
+from sslnb.training.methods.byol import cosine_momentum
 
 TINY_MODEL = {"width": 4, "stages": 2, "projector_hidden": 16, "projector_dim": 8}
 
@@ -77,7 +77,7 @@ def test_byol_momentum_schedule_closed_form():
 
 
 def test_rotation_rotates_each_view_by_its_label_and_learns_it():
-    from sslnb.methods.rotation import rotate_batch
+    from sslnb.training.methods.rotation import rotate_batch
 
     images = torch.rand(6, 1, 5, 5)
     rotations = torch.tensor([0, 1, 2, 3, 1, 2])
@@ -101,7 +101,7 @@ def test_rotation_rotates_each_view_by_its_label_and_learns_it():
 
 
 def test_mae_reconstructs_only_the_masked_patches():
-    from sslnb.methods.mae import patchify
+    from sslnb.training.methods.mae import patchify
 
     images = torch.arange(2 * 1 * 8 * 8, dtype=torch.float32).reshape(2, 1, 8, 8)
     patches = patchify(images, 4)  # row-major patches of 4x4, the ViT's token order
@@ -124,7 +124,7 @@ def test_mae_loss_counts_masked_patches_only(monkeypatch):
     views = torch.rand(3, 1, 28, 28), torch.rand(3, 1, 28, 28)
     # A decoder that outputs the true pixels on the visible patches and zeros elsewhere: the loss must be
     # the mean squared pixel value of the masked patches, by hand.
-    from sslnb.methods import mae as mae_module
+    from sslnb.training.methods import mae as mae_module
 
     target = mae_module.patchify(views[0], model.backbone.patch_size)
     seen = {}

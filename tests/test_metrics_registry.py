@@ -14,9 +14,9 @@ from sslnb.metrics import METRICS, MetricOptions, SuiteOptions, label_free_metri
 from sslnb.metrics.registry import (
     BY_NAME, EMBEDDINGS, LABEL_FREE, REFERENCE, SUITE_OPTIONS, VIEWS, metric, names, suite_entries,
 )
-from sslnb.plotting import label
-from sslnb.runs import WIDTH_BOUNDED
-from sslnb.selection import DIRECTIONS, UNDIRECTED
+from sslnb.analysis.plotting import label
+from sslnb.analysis.runs import WIDTH_BOUNDED
+from sslnb.analysis.selection import DIRECTIONS, UNDIRECTED
 
 
 def test_names_are_unique_and_the_columns_derive_from_the_registry():

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from sslnb.config import DataConfig, ModelConfig, params_from_dict
-from sslnb.methods import METHODS, build_method
-from sslnb.models import ConvNet, SmallResNet, SmallViT, backbone_for
+from sslnb.training.methods import METHODS, build_method
+from sslnb.training.models import ConvNet, SmallResNet, SmallViT, backbone_for
 
 FAMILIES = {
     "resnet": {"architecture": "resnet", "width": 8, "stages": 2},

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from sslnb.augment import augment
+from sslnb.training.augment import augment
 from sslnb.config import AugmentConfig
 from sslnb.monitor import LabelFreeMonitor
 

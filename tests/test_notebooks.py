@@ -48,7 +48,7 @@ def test_notebook_runs_from_the_notebooks_folder_as_in_jupyterlab(tiny_pipeline,
     """JupyterLab starts kernels in notebooks/: the notebook must find the project and its cached artifacts."""
     import shutil
 
-    from sslnb.notebooks import execute
+    from sslnb.stages.execute import execute
 
     project = tmp_path / "project"  # a copy, so the shared pipeline's outputs stay untouched
     shutil.copytree(tiny_pipeline.root, project, ignore=shutil.ignore_patterns("checkpoints", "embeddings", ".dvc"))
@@ -63,7 +63,7 @@ def test_notebook_runs_from_the_notebooks_folder_as_in_jupyterlab(tiny_pipeline,
 def test_outlier_z_flags_milestones_from_each_checkpoints_largest_z():
     import pandas as pd
 
-    from sslnb.analysis import outlier_milestones
+    from sslnb.analysis.tables import outlier_milestones
 
     # outlier_fraction was counted at the evaluate stage's metrics.outlier_z (6)
     table = pd.DataFrame({"layer": "backbone", "epoch": [0, 1, 2], "outlier_max_z": [2.0, 4.0, 7.0],
@@ -80,7 +80,7 @@ def test_outlier_z_flags_milestones_from_each_checkpoints_largest_z():
 def test_the_progression_notebooks_outlier_z_changes_its_flags(tiny_pipeline, tmp_path):
     import shutil
 
-    from sslnb.notebooks import execute
+    from sslnb.stages.execute import execute
 
     project = tmp_path / "project"  # a copy: the notebook redraws the figures, which the pipeline owns
     shutil.copytree(tiny_pipeline.root, project, ignore=shutil.ignore_patterns("checkpoints", "embeddings", ".dvc"))

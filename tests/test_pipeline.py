@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from conftest import REPO, run
-from sslnb.evaluate import LABEL_BASED, LABEL_FREE
+from sslnb.stages.evaluate import LABEL_BASED, LABEL_FREE
 
 pytestmark = pytest.mark.pipeline
 

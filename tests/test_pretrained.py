@@ -11,9 +11,9 @@ import yaml
 from conftest import run, tiny_params
 from sslnb.columns import LABEL_BASED, LABEL_FREE
 from sslnb.config import params_from_dict
-from sslnb.data import load_dataset, prepare
+from sslnb.sources import load_dataset, prepare
 from sslnb.paths import ProjectPaths
-from sslnb.pretrained import (
+from sslnb.stages.pretrained_encoders import (
     WeightsUnavailableError, evaluate_encoder, torchscript_encoder, torchvision_encoder,
 )
 

@@ -1,11 +1,11 @@
-"""Protocol agreement and out-of-domain prediction (sslnb.protocols) on tables built for the test."""
+"""Protocol agreement and out-of-domain prediction (sslnb.analysis.protocol_agreement) on tables built for the test."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from sslnb.protocols import (label_free_versus_probe, learning_table, protocol_agreement, target_prediction,
+from sslnb.analysis.protocol_agreement import (label_free_versus_probe, learning_table, protocol_agreement, target_prediction,
                              target_table)
 
 

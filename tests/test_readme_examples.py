@@ -24,7 +24,7 @@ import yaml
 from conftest import tiny_params
 from sslnb.columns import SUITE
 from sslnb.config import params_from_dict
-from sslnb.data import prepare
+from sslnb.sources import prepare
 from sslnb.paths import ProjectPaths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +49,7 @@ def examples() -> dict[str, tuple[str, str]]:
 PREAMBLE = """\
 import sys, numpy as np, torch
 sys.path.insert(0, {tests!r})
-from sslnb.data.fashion_mnist import load_fashion_mnist
+from sslnb.sources.fashion_mnist import load_fashion_mnist
 try:
     _splits = load_fashion_mnist(None, {debian!r}, download=False, download_root=".")
     _train, _test = _splits.train_images, _splits.test_images

@@ -69,7 +69,7 @@ def test_dvc_metrics_and_plots_show(tiny_pipeline):
 
 
 def test_each_figure_is_filed_under_the_page_that_draws_it():
-    from sslnb.report import _notebook_kind, _page_of
+    from sslnb.stages.report import _notebook_kind, _page_of
 
     pages = {stem: _page_of(_notebook_kind(stem), stem) for stem in
              ("protocol_agreement", "leaderboard", "entropy_progression_mae", "tsne_rotation", "correlation_kendall")}

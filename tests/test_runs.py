@@ -5,9 +5,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sslnb.runs import (
-    DECISIONS, LEADERBOARD_COLUMNS, ORACLE, TARGETS, decision_groups, kendall_tau_b, leaderboard, random_regret, regret,
-    run_selection, seed_noise_floor, selectable_metrics, spearman_rho, verdict,
+from sslnb.analysis.statistics import kendall_tau_b, spearman_rho
+from sslnb.analysis.runs import (
+    DECISIONS, LEADERBOARD_COLUMNS, ORACLE, TARGETS, decision_groups, leaderboard, random_regret, regret,
+    run_selection, seed_noise_floor, selectable_metrics, verdict,
 )
 
 
@@ -203,7 +204,7 @@ def failure_runs(seed: int = 0) -> pd.DataFrame:
 def test_failure_detection_auroc_against_scikit_learn_and_its_interval():
     from sklearn.metrics import roc_auc_score
 
-    from sslnb.runs import failure_detection
+    from sslnb.analysis.runs import failure_detection
 
     runs = failure_runs()
     table = failure_detection(runs, ["rankme", "nesum", "heldout_loss", "training_loss"], n_boot=200).set_index("metric")
@@ -219,7 +220,7 @@ def test_failure_detection_auroc_against_scikit_learn_and_its_interval():
 
 
 def test_replicates_are_one_candidate_and_measure_the_configuration_share():
-    from sslnb.runs import configuration_share
+    from sslnb.analysis.runs import configuration_share
 
     runs = failure_runs()
     runs = runs[runs.sweep == "hyper"]

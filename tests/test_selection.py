@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from sslnb.columns import LABEL_FREE
-from sslnb.selection import DIRECTIONS, UNDIRECTED, checkpoint_regret, direction_of, method_ranking
+from sslnb.analysis.selection import DIRECTIONS, UNDIRECTED, checkpoint_regret, direction_of, method_ranking
 
 
 def checkpoints() -> pd.DataFrame:

@@ -28,9 +28,9 @@ def _stage(name):
 def test_the_check_fails_when_a_needed_dep_is_removed():
     train = _stage("dvc.yaml:train")
     assert not missing_deps(train)
-    # SimCLR's loss gathers the negatives through sslnb/distributed.py: dropping it must be caught
-    without = dataclasses.replace(train, deps=tuple(d for d in train.deps if d != "sslnb/distributed.py"))
-    assert missing_deps(without) == ["sslnb/distributed.py"]
+    # SimCLR's loss gathers the negatives through sslnb/training/distributed.py: dropping it must be caught
+    without = dataclasses.replace(train, deps=tuple(d for d in train.deps if d != "sslnb/training/distributed.py"))
+    assert missing_deps(without) == ["sslnb/training/distributed.py"]
     # a folder dep covers its files; removing it uncovers all of them
     without = dataclasses.replace(train, deps=tuple(d for d in train.deps if d != "sslnb/metrics"))
     assert "sslnb/metrics/rankme.py" in missing_deps(without)
@@ -39,16 +39,16 @@ def test_the_check_fails_when_a_needed_dep_is_removed():
 def test_a_notebook_stage_needs_its_notebook_and_what_the_notebook_imports():
     correlation = _stage("dvc.yaml:correlation")
     files = {p.relative_to(REPO).as_posix() for p in stage_modules(correlation)}
-    assert {"notebooks/correlation.ipynb", "sslnb/selection.py", "sslnb/correlation.py"} <= files
-    without = dataclasses.replace(correlation, deps=tuple(d for d in correlation.deps if d != "sslnb/selection.py"))
-    assert missing_deps(without) == ["sslnb/selection.py"]
+    assert {"notebooks/correlation.ipynb", "sslnb/analysis/selection.py", "sslnb/analysis/correlation.py"} <= files
+    without = dataclasses.replace(correlation, deps=tuple(d for d in correlation.deps if d != "sslnb/analysis/selection.py"))
+    assert missing_deps(without) == ["sslnb/analysis/selection.py"]
 
 
 def test_function_level_imports_are_followed():
     # sslnb/io.py imports torch inside a function; sslnb.cli imports each stage's module inside its handler
     files = {p.relative_to(REPO).as_posix() for p in stage_modules(_stage("dvc.yaml:embed"))}
-    assert {"sslnb/embed.py", "sslnb/methods/simclr.py", "sslnb/losses/nt_xent.py"} <= files
-    assert "sslnb/train.py" not in files, "another command's handler must not count"
+    assert {"sslnb/stages/embed.py", "sslnb/training/methods/simclr.py", "sslnb/training/losses/nt_xent.py"} <= files
+    assert "sslnb/training/trainer.py" not in files, "another command's handler must not count"
 
 
 def test_allow_list_is_short_and_names_real_modules():

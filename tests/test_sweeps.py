@@ -9,11 +9,12 @@ import yaml
 
 from browser import check_renders_in_chromium
 from conftest import REPO, run, tiny_params
-from sslnb.architectures import architecture_table
+from sslnb.analysis.architectures import architecture_table
 from sslnb.config import params_from_dict
-from sslnb.findings import UNTESTABLE, FindingRules, finding_architectures
+from sslnb.analysis.findings import UNTESTABLE, FindingRules, finding_architectures
 from sslnb.paths import ProjectPaths
-from sslnb.sweeps import planned, sweep_from_params, sweeps_from_params
+from sslnb.sweeps.pipelines import planned
+from sslnb.sweeps.spec import sweep_from_params, sweeps_from_params
 
 
 def test_the_committed_sweep_pipelines_match_params_yaml():

@@ -8,12 +8,12 @@ import yaml
 from conftest import tiny_params
 from sslnb.cli import main
 from sslnb.config import params_from_dict
-from sslnb.data import prepare
+from sslnb.sources import prepare
 from sslnb.paths import ProjectPaths
 
 timm = pytest.importorskip("timm", reason="the [timm] extra is not installed")
 
-from sslnb.pretrained import WeightsUnavailableError, timm_encoder  # noqa: E402
+from sslnb.stages.pretrained_encoders import WeightsUnavailableError, timm_encoder  # noqa: E402
 
 
 @pytest.fixture(scope="module")

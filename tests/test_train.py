@@ -9,11 +9,11 @@ import torch
 
 from conftest import tiny_params
 from sslnb.config import params_from_dict
-from sslnb.data import prepare
-from sslnb.embed import embed
+from sslnb.sources import prepare
+from sslnb.stages.embed import embed
 from sslnb.io import load_checkpoint
 from sslnb.paths import ProjectPaths
-from sslnb.train import train
+from sslnb.training.trainer import train
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +138,7 @@ def test_supervised_reference_learns_the_labels_and_embeds_like_the_ssl_methods(
 
 
 def test_supervised_reference_needs_labels(tmp_path, fake_fashion_dir):
-    from sslnb.methods import build_method
+    from sslnb.training.methods import build_method
 
     raw = tiny_params(fake_fashion_dir)
     raw["methods"] = {"supervised": {"classes": 3}}
@@ -156,8 +156,8 @@ def test_history_uses_the_metrics_sections_options(tiny):
 
 
 def test_callbacks_see_every_epoch_after_the_trainers_own(tiny, tmp_path):
-    from sslnb.callbacks import Callback
-    from sslnb.train import Trainer
+    from sslnb.training.callbacks import Callback
+    from sslnb.training.trainer import Trainer
 
     class Record(Callback):
         def __init__(self):
@@ -188,7 +188,7 @@ def test_callbacks_see_every_epoch_after_the_trainers_own(tiny, tmp_path):
 def test_learning_rate_schedule_closed_form():
     import math
 
-    from sslnb.train import lr_factor
+    from sslnb.training.trainer import lr_factor
 
     cosine = lr_factor(total_steps=100)
     assert cosine(0) == 1.0 and cosine(50) == pytest.approx(0.5) and cosine(100) == pytest.approx(0.0)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sslnb.verdict import (
+from sslnb.analysis.verdict import (
     ALPHA, correlation_for_tau, decision_power, holm, one_sided_p, pair_weights, pooled, simulate_rejections,
 )
 

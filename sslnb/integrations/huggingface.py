@@ -38,8 +38,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from sslnb.integrations._common import (PREFIX, EncoderSpec, broadcast_from_rank_zero, build_monitor,
-                                        check_schedule, logged_names, require, resolve_encoder)
+from sslnb.integrations.shared import (PREFIX, EncoderSpec, broadcast_from_rank_zero, build_monitor,
+                                        check_schedule, logged_names, resolve_encoder)
+from sslnb.optional import require
 
 transformers = require("transformers", "hf")
 

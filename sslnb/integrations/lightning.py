@@ -26,7 +26,8 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 
-from sslnb.integrations._common import EncoderSpec, build_monitor, check_schedule, logged_names, require, resolve_encoder
+from sslnb.integrations.shared import EncoderSpec, build_monitor, check_schedule, logged_names, resolve_encoder
+from sslnb.optional import require
 
 pl = require("lightning.pytorch", "lightning")
 

@@ -16,7 +16,8 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from sslnb.integrations._common import logged_names, require
+from sslnb.integrations.shared import logged_names
+from sslnb.optional import require
 
 
 class TensorBoardWriter:

@@ -85,3 +85,15 @@ class CollapsedEmbeddingsError(UndefinedMetricError):
 def warn_collapsed(metric: str, value: float, why: str) -> None:
     """Warn that ``metric`` takes its defined collapse value on collapsed embeddings."""
     warnings.warn(f"{metric}: the embeddings are collapsed ({why}); returning {value}", RuntimeWarning, stacklevel=3)
+
+
+def check_views(view1: np.ndarray, view2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both views checked as embeddings of one shape: row i of each is a view of sample i."""
+    view1 = check_embeddings(view1, "view1", min_samples=1)
+    view2 = check_embeddings(view2, "view2", min_samples=1)
+    if view1.shape != view2.shape:
+        raise ValueError(
+            f"view1 {view1.shape} and view2 {view2.shape} must have the same shape: row i of each is a view "
+            "of the same sample"
+        )
+    return view1, view2

@@ -20,25 +20,14 @@ import math
 import numpy as np
 import torch
 
-from sslnb.metrics._checks import check_embeddings, warn_collapsed
+from sslnb.metrics._checks import check_embeddings, check_views, warn_collapsed
 from sslnb.metrics._utils import centred_rows, l2_normalize
 from sslnb.metrics.pairwise import BLOCK_ROWS, seeded_sample
 
 
-def _check_views(view1: np.ndarray, view2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    view1 = check_embeddings(view1, "view1", min_samples=1)
-    view2 = check_embeddings(view2, "view2", min_samples=1)
-    if view1.shape != view2.shape:
-        raise ValueError(
-            f"view1 {view1.shape} and view2 {view2.shape} must have the same shape: row i of each is a view "
-            "of the same sample"
-        )
-    return view1, view2
-
-
 def alignment(view1: np.ndarray, view2: np.ndarray, alpha: float = 2.0) -> float:
     """Mean ||f(x_i) - f(y_i)||^alpha over rows i of two (N, D) arrays of views of the same N samples."""
-    view1, view2 = _check_views(view1, view2)
+    view1, view2 = check_views(view1, view2)
     if alpha <= 0:
         raise ValueError(f"alpha must be positive, got {alpha}")
     distance = np.linalg.norm(l2_normalize(view1) - l2_normalize(view2), axis=1)
@@ -78,5 +67,5 @@ def uniformity(Z: np.ndarray, t: float = 2.0, sample_size: int | None = 10_000, 
 def uniformity_of_views(view1: np.ndarray, view2: np.ndarray, t: float = 2.0,
                         sample_size: int | None = 10_000, seed: int = 0) -> float:
     """Mean of the uniformity of each of two views, as in Wang & Isola's loss."""
-    view1, view2 = _check_views(view1, view2)
+    view1, view2 = check_views(view1, view2)
     return 0.5 * (uniformity(view1, t, sample_size, seed) + uniformity(view2, t, sample_size, seed))

@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from sslnb.metrics._checks import check_views
 from sslnb.metrics._utils import l2_normalize
-from sslnb.metrics.alignment_uniformity import _check_views
 
 
 def heldout_ntxent(view1: np.ndarray, view2: np.ndarray, temperature: float = 0.5) -> float:
@@ -45,7 +45,7 @@ def heldout_ntxent(view1: np.ndarray, view2: np.ndarray, temperature: float = 0.
     ----------
     Chen et al., ICML 2020 (SimCLR), equation 1.
     """
-    view1, view2 = _check_views(view1, view2)
+    view1, view2 = check_views(view1, view2)
     if len(view1) < 2:
         raise ValueError("heldout_ntxent needs at least 2 images: with one there are no negatives")
     if not temperature > 0:

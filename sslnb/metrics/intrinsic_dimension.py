@@ -3,7 +3,7 @@
 Both estimate the dimension d of the manifold the embeddings lie on, whatever the ambient dimension D.
 IdEst (Mordacq, Kalogeiton & Oudot, ICML 2026, arXiv 2606.03338) reports that a *lower* intrinsic
 dimension of frozen features goes with a higher probe accuracy and proposes it for selecting
-hyperparameters without labels; sslnb judges that claim across its sweeps (:mod:`sslnb.runs`).
+hyperparameters without labels; sslnb judges that claim across its sweeps (:mod:`sslnb.analysis.runs`).
 
 **TwoNN** (Facco, d'Errico, Rodriguez & Laio, Sci. Rep. 7, 12140, 2017). For each point i let r1(i) and
 r2(i) be the Euclidean distances to its first and second nearest neighbours and mu_i = r2 / r1. On a

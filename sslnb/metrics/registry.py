@@ -18,7 +18,7 @@ metrics table:
   has (labels, two layers);
 - ``width_bounded``: bounded by the embedding width, so comparable only among encoders of one width.
 
-The table columns (:mod:`sslnb.columns`), the selection directions (:data:`sslnb.selection.DIRECTIONS`),
+The table columns (:mod:`sslnb.columns`), the selection directions (:data:`sslnb.analysis.selection.DIRECTIONS`),
 the plots' labels, the leaderboard's metrics and width rule and the suite's order are all derived from
 :data:`METRICS`. A new metric is one module, one entry here and its test.
 """
@@ -226,10 +226,10 @@ METRICS: tuple[Metric, ...] = (
            Direction(LOWER, "the held-out objective: NT-Xent of the reference views at one temperature"),
            needs=VIEWS, role=BASELINE, options=("view_samples", "heldout_temperature"),
            compute=lambda c: heldout_ntxent(c.views[:, 0], c.views[:, 1], c.options.heldout_temperature)),
-    # --- label-free, from two layers (sslnb.evaluate): no agreed direction, as the projector may rightly
+    # --- label-free, from two layers (sslnb.stages.evaluate): no agreed direction, as the projector may rightly
     # diverge from the backbone as it specialises to the loss
     Metric("ami_backbone_projector", "AMI(C1 backbone; C1 projector)", None, needs=LAYERS),
-    # --- label-based references (sslnb.evaluate, sslnb.metrics.probes, sslnb.finetune)
+    # --- label-based references (sslnb.stages.evaluate, sslnb.metrics.probes, sslnb.stages.finetune)
     Metric("ami_c1_gt", "AMI(C1; C_GT)", Direction(HIGHER, _MATCH), needs=LABELS, role=REFERENCE),
     Metric("linear_probe_acc", "linear-probe accuracy", Direction(HIGHER, _ACCURACY), needs=LABELS, role=REFERENCE,
            options=("probe_max_iter",)),
