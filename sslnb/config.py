@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sslnb.constraints import Rule, at_least, below, check_settings, non_negative, one_of, positive, setting
 from sslnb.errors import read_yaml
 from sslnb.metrics.options import MetricOptions
 from sslnb.metrics.registry import FEWSHOT_SHOTS
@@ -51,7 +52,8 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    architecture: str = "resnet"  # resnet, convnet (no shortcuts) or vit (sslnb.training.models)
+    architecture: str = setting("resnet", one_of(ARCHITECTURES), "resnet, convnet (no shortcuts) or vit "
+                                "(sslnb.training.models)")
     width: int = 16  # resnet/convnet: channels of the first stage, doubled at each stage; vit: token width
     stages: int = 3  # resnet/convnet
     blocks_per_stage: int = 1  # resnet/convnet
@@ -60,6 +62,11 @@ class ModelConfig:
     heads: int = 4  # vit: attention heads (width must be a multiple)
     projector_hidden: int = 128
     projector_dim: int = 64
+
+    def check(self, section: str) -> None:
+        if self.architecture == "vit" and self.width % self.heads:
+            raise ValueError(f"{section}.width ({self.width}) must be a multiple of {section}.heads ({self.heads}) "
+                             "for the ViT")
 
 
 @dataclass(frozen=True)
@@ -75,13 +82,15 @@ class AugmentConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 30
-    batch_size: int = 256
-    lr: float = 2e-3
+    epochs: int = setting(30, at_least(1))
+    batch_size: int = setting(256, at_least(2, "contrastive losses need negatives"))
+    lr: float = setting(2e-3, positive())
     weight_decay: float = 1e-4
-    optimizer: str = "adamw"  # adamw, or sgd (with momentum, as in the SimCLR, MoCo and SimSiam papers)
+    optimizer: str = setting("adamw", one_of(OPTIMIZERS), "adamw, or sgd (with momentum, as in the SimCLR, "
+                             "MoCo and SimSiam papers)")
     momentum: float = 0.9  # sgd only
-    schedule: str = "cosine"  # learning-rate schedule: cosine (decay to 0 over the run) or constant
+    schedule: str = setting("cosine", one_of(SCHEDULES), "learning-rate schedule: cosine (decay to 0 over the "
+                            "run) or constant")
     warmup_epochs: int = 0  # linear warm-up of the learning rate over this many epochs, then the schedule
     milestones: tuple[int, ...] = (0, 1, 2, 3, 4, 6, 8, 11, 15, 20, 25, 30)
     threads: int = 0  # torch intra-op threads; 0 keeps torch's default
@@ -92,6 +101,18 @@ class TrainConfig:
     collapse_warning: float = 0.1  # warn when embedding std < this fraction of a healthy 1/sqrt(d)
     monitor_samples: int = 1000  # evaluation images scored by the label-free monitor each epoch; 0: off
 
+    def check(self, section: str) -> None:
+        milestones = list(self.milestones)
+        if 0 not in milestones:
+            raise ValueError(f"{section}.milestones must include epoch 0 (the randomly initialised encoder)")
+        if milestones != sorted(set(milestones)):
+            raise ValueError(f"{section}.milestones must be strictly increasing, got {milestones}")
+        if milestones[-1] > self.epochs:
+            raise ValueError(f"{section}.milestones go up to {milestones[-1]} but {section}.epochs is {self.epochs}")
+        if not 0 <= self.warmup_epochs <= self.epochs:
+            raise ValueError(f"{section}.warmup_epochs must be between 0 and {section}.epochs ({self.epochs}), "
+                             f"got {self.warmup_epochs}")
+
 
 @dataclass(frozen=True)
 class ProtocolsConfig:
@@ -99,19 +120,25 @@ class ProtocolsConfig:
 
     nmi: bool = True  # nmi_c1_gt: NMI of k-means clustering C1 against the classes
     fewshot_shots: tuple[int, ...] = FEWSHOT_SHOTS  # fewshot_acc_<k>: labelled images per class; []: off
-    fewshot_draws: int = 5  # seeded draws per k (mean and std columns)
+    fewshot_draws: int = setting(5, at_least(1), "seeded draws per k (mean and std columns)")
     probe_bn: bool = True  # probe_bn_acc: BatchNorm (no affine) + linear head, trained with SGD
-    probe_bn_epochs: int = 20
-    probe_bn_batch_size: int = 256
-    probe_bn_lr: float = 0.1
+    probe_bn_epochs: int = setting(20, at_least(1))
+    probe_bn_batch_size: int = setting(256, at_least(1))
+    probe_bn_lr: float = setting(0.1, positive())
     finetune: bool = True  # finetune_acc: backbone + linear head trained end to end on the probe subset
-    finetune_epochs: int = 1
-    finetune_batch_size: int = 128
-    finetune_lr: float = 0.001  # AdamW base rate, times the two scales below
-    finetune_backbone_lr_scale: float = 1.0
-    finetune_head_lr_scale: float = 10.0  # the head learns 10x faster than the pretrained layers
-    finetune_weight_decay: float = 0.0001
+    finetune_epochs: int = setting(1, at_least(1))
+    finetune_batch_size: int = setting(128, at_least(1))
+    finetune_lr: float = setting(0.001, positive(), "AdamW base rate, times the two scales below")
+    finetune_backbone_lr_scale: float = setting(1.0, non_negative())
+    finetune_head_lr_scale: float = setting(10.0, non_negative(), "the head learns 10x faster than the "
+                                            "pretrained layers")
+    finetune_weight_decay: float = setting(0.0001, non_negative())
     domains: bool = True  # score the shifted and out-of-domain sets of `domains` (data/domains/M.csv)
+
+    def check(self, section: str) -> None:
+        shots = list(self.fewshot_shots)
+        if any(k < 1 for k in shots) or shots != sorted(set(shots)):
+            raise ValueError(f"{section}.fewshot_shots must be increasing positive integers, got {shots}")
 
 
 SHIFTS = ("rotation", "blur", "noise", "invert", "occlusion")  # corruptions of sslnb.sources.domains
@@ -123,11 +150,19 @@ class DomainsConfig:
     """Shifted and out-of-domain evaluation sets (sslnb.sources.domains), scored like the evaluation set."""
 
     shifts: tuple[str, ...] = SHIFTS  # corruptions of the evaluation and probe images; []: none
-    severity: int = 3  # 1 (mild) to 5 (strong), as in ImageNet-C
+    severity: int = setting(3, Rule("be 1 (mild) to 5 (strong)", lambda v: 1 <= v <= 5), "as in ImageNet-C")
     digits: bool = True  # scikit-learn's 8x8 handwritten digits, resized: out of domain
-    eval_size: int = 1000  # evaluation images per set (the first of the evaluation set; digits: a seeded half)
-    probe_size: int = 1000  # probe images per set, for the target-domain probes
-    view_samples: int = 250  # images per set given augmented views (alignment, uniformity, LiDAR)
+    eval_size: int = setting(1000, at_least(2), "evaluation images per set (the first of the evaluation set; "
+                             "digits: a seeded half)")
+    probe_size: int = setting(1000, at_least(2), "probe images per set, for the target-domain probes")
+    view_samples: int = setting(250, at_least(2), "images per set given augmented views (alignment, "
+                                "uniformity, LiDAR)")
+
+    def check(self, section: str) -> None:
+        unknown = sorted(set(self.shifts) - set(SHIFTS))
+        if unknown or len(set(self.shifts)) != len(self.shifts):
+            raise ValueError(f"{section}.shifts must name distinct corruptions among {list(SHIFTS)}, got "
+                             f"{list(self.shifts)}")
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -137,7 +172,8 @@ class DomainsConfig:
 
 @dataclass(frozen=True)
 class TsneConfig:
-    samples: int = 2000  # evaluation images per map (a seeded subset; t-SNE is O(N log N) per iteration)
+    samples: int = setting(2000, at_least(10), "evaluation images per map (a seeded subset; t-SNE is "
+                           "O(N log N) per iteration)")
     perplexity: float = 30.0
     n_iter: int = 500  # optimisation iterations after openTSNE's 250 early-exaggeration ones
     layer: str = "backbone"  # which embedding to map
@@ -148,7 +184,8 @@ class TsneConfig:
 class AnalysisConfig:
     """Settings of the analysis notebooks, passed to them by dvc.yaml with papermill's -p."""
 
-    warmup_fraction: float = 0.25  # "late training": the checkpoints after this fraction of the epochs
+    warmup_fraction: float = setting(0.25, below(1), '"late training": the checkpoints after this fraction of '
+                                     "the epochs")
     n_boot: int = 1000  # bootstrap resamples of the checkpoints for the 95% intervals
     strong: float = 0.7  # |rho| the findings call a strong correlation
     trend: float = 0.3  # |Kendall tau| of epoch vs entropy the findings call a trend
@@ -257,16 +294,16 @@ def _build(cls: type, section: str, values: Any) -> Any:
             f"params.yaml: unknown key(s) {unknown} in section '{section}'; known keys are {sorted(known)}"
         )
     hints = typing.get_type_hints(cls)
-    return cls(**{name: _typed(hints[name], value, f"{section}.{name}") for name, value in values.items()})
+    built = cls(**{name: _typed(hints[name], value, f"{section}.{name}") for name, value in values.items()})
+    check_settings(built, section)  # each field's own rule, declared on the field
+    if hasattr(built, "check"):
+        built.check(section)  # the rules relating two fields of the section, declared next to them
+    return built
 
 
 def model_section(values: Any, where: str = "model") -> ModelConfig:
     """A checked :class:`ModelConfig` from a mapping of model keys (the model section, or a method's overrides)."""
-    model = _build(ModelConfig, where, values)
-    if model.architecture not in ARCHITECTURES:
-        raise ValueError(f"params.yaml: {where}.architecture must be one of {list(ARCHITECTURES)}, "
-                         f"got {model.architecture!r}")
-    return model
+    return _build(ModelConfig, where, values)
 
 
 def _methods(raw: Any) -> dict[str, dict[str, Any]]:
@@ -290,7 +327,8 @@ def _methods(raw: Any) -> dict[str, dict[str, Any]]:
     return methods
 
 
-_SECTIONS = {
+# params.yaml's typed sections and their dataclasses; each field's rule sits on the field (sslnb.constraints)
+SECTIONS = {
     "data": DataConfig,
     "model": ModelConfig,
     "augment": AugmentConfig,
@@ -305,11 +343,11 @@ _SECTIONS = {
 
 def params_from_dict(raw: dict[str, Any]) -> Params:
     """Build and validate :class:`Params` from a parsed ``params.yaml``."""
-    allowed = set(_SECTIONS) | {"seed", "methods", "report", "sweeps", "reference_augment"}
+    allowed = set(SECTIONS) | {"seed", "methods", "report", "sweeps", "reference_augment"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ValueError(f"params.yaml: unknown section(s) {unknown}; known sections are {sorted(allowed)}")
-    sections = {name: _build(cls, name, raw.get(name)) for name, cls in _SECTIONS.items()}
+    sections = {name: _build(cls, name, raw.get(name)) for name, cls in SECTIONS.items()}
     for name in ("report", "sweeps"):
         if not isinstance(raw.get(name) or {}, dict):
             raise ValueError(f"params.yaml: section '{name}' must be a mapping of keys to values, "
@@ -333,28 +371,8 @@ def load_params(path: str | Path = "params.yaml") -> Params:
 
 
 def _validate(params: Params) -> None:
-    train = params.train
-    milestones = list(train.milestones)
-    if 0 not in milestones:
-        raise ValueError("train.milestones must include epoch 0 (the randomly initialised encoder)")
-    if milestones != sorted(set(milestones)):
-        raise ValueError(f"train.milestones must be strictly increasing, got {milestones}")
-    if milestones[-1] > train.epochs:
-        raise ValueError(f"train.milestones go up to {milestones[-1]} but train.epochs is {train.epochs}")
-    if train.epochs < 1:
-        raise ValueError(f"train.epochs must be at least 1, got {train.epochs}")
-    if train.optimizer not in OPTIMIZERS:
-        raise ValueError(f"train.optimizer must be one of {list(OPTIMIZERS)}, got {train.optimizer!r}")
-    if train.schedule not in SCHEDULES:
-        raise ValueError(f"train.schedule must be one of {list(SCHEDULES)}, got {train.schedule!r}")
-    if not 0 <= train.warmup_epochs <= train.epochs:
-        raise ValueError(f"train.warmup_epochs must be between 0 and train.epochs ({train.epochs}), "
-                         f"got {train.warmup_epochs}")
-    if train.lr <= 0:
-        raise ValueError(f"train.lr must be positive, got {train.lr}")
-    if train.batch_size < 2:
-        raise ValueError("train.batch_size must be at least 2: contrastive losses need negatives")
-    data = params.data
+    """The rules that relate two sections (each section's own rules sit on its fields and its ``check``)."""
+    data, train = params.data, params.train
     if data.probe_size > data.train_size:
         raise ValueError(
             f"data.probe_size ({data.probe_size}) must not exceed data.train_size ({data.train_size}); "
@@ -365,37 +383,3 @@ def _validate(params: Params) -> None:
             f"data.train_size ({data.train_size}) is smaller than train.batch_size ({train.batch_size}); "
             "lower the batch size"
         )
-    if params.model.architecture not in ARCHITECTURES:
-        raise ValueError(f"model.architecture must be one of {list(ARCHITECTURES)}, got {params.model.architecture!r}")
-    model = params.model
-    if model.architecture == "vit" and model.width % model.heads:
-        raise ValueError(f"model.width ({model.width}) must be a multiple of model.heads ({model.heads}) for the ViT")
-    if params.tsne.samples < 10:
-        raise ValueError(f"tsne.samples must be at least 10, got {params.tsne.samples}")
-    if not 0 <= params.analysis.warmup_fraction < 1:
-        raise ValueError(f"analysis.warmup_fraction must be in [0, 1), got {params.analysis.warmup_fraction}")
-    protocols = params.protocols
-    if any(shots < 1 for shots in protocols.fewshot_shots) or list(protocols.fewshot_shots) != sorted(
-            set(protocols.fewshot_shots)):
-        raise ValueError(f"protocols.fewshot_shots must be increasing positive integers, got "
-                         f"{list(protocols.fewshot_shots)}")
-    for key in ("fewshot_draws", "probe_bn_epochs", "probe_bn_batch_size", "finetune_epochs", "finetune_batch_size"):
-        if getattr(protocols, key) < 1:
-            raise ValueError(f"protocols.{key} must be at least 1, got {getattr(protocols, key)}")
-    for key in ("probe_bn_lr", "finetune_lr"):
-        if not getattr(protocols, key) > 0:
-            raise ValueError(f"protocols.{key} must be positive, got {getattr(protocols, key)}")
-    for key in ("finetune_backbone_lr_scale", "finetune_head_lr_scale", "finetune_weight_decay"):
-        if getattr(protocols, key) < 0:
-            raise ValueError(f"protocols.{key} must be 0 or more, got {getattr(protocols, key)}")
-    domains = params.domains
-    unknown = sorted(set(domains.shifts) - set(SHIFTS))
-    if unknown or len(set(domains.shifts)) != len(domains.shifts):
-        raise ValueError(f"domains.shifts must name distinct corruptions among {list(SHIFTS)}, got "
-                         f"{list(domains.shifts)}")
-    if not 1 <= domains.severity <= 5:
-        raise ValueError(f"domains.severity must be 1 (mild) to 5 (strong), got {domains.severity}")
-    for key in ("eval_size", "probe_size", "view_samples"):
-        if getattr(domains, key) < 2:
-            raise ValueError(f"domains.{key} must be at least 2, got {getattr(domains, key)}")
-

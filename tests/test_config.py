@@ -1,7 +1,11 @@
+import re
+import typing
+
 import pytest
 import yaml
 
-from sslnb.config import load_params, params_from_dict
+from sslnb.config import SECTIONS, load_params, params_from_dict
+from sslnb.constraints import rules_of
 from conftest import REPO
 
 
@@ -48,3 +52,32 @@ def test_every_params_key_is_used_by_dvc_yaml():
     listed = {p.split(".")[0] for stage in stages for p in stage.get("do", stage).get("params", [])}
     sections = set(yaml.safe_load((REPO / "params.yaml").read_text()))
     assert sections <= listed | {"methods"}, f"params sections no stage depends on: {sections - listed}"
+
+
+# Each rule declared on a field of a params section (sslnb.constraints.setting), enumerated: a value that
+# breaks it must be refused with the key's dotted name, by params.yaml's reader.
+CANDIDATES = (-1, 0, 1, 1.5, 6, "no_such_choice")
+SECTION_RULES = [(section, key, rule) for section, cls in SECTIONS.items() for key, rule in rules_of(cls).items()]
+
+
+def _breaking_value(cls: type, key: str, rule):
+    """The first candidate of the field's type (a string for a choice, else a number) that the rule refuses."""
+    hint = typing.get_type_hints(cls)[key]
+    text = str in (hint, *typing.get_args(hint))
+    return next(v for v in CANDIDATES if isinstance(v, str) == text and rule.violated_by(v))
+
+
+@pytest.mark.parametrize("section,key,rule", SECTION_RULES, ids=[f"{s}.{k}" for s, k, _ in SECTION_RULES])
+def test_each_declared_rule_refuses_a_bad_value_naming_the_key(section, key, rule):
+    value = _breaking_value(SECTIONS[section], key, rule)
+    with pytest.raises(ValueError, match=rf"{section}\.{key} must {re.escape(rule.description)}, got"):
+        params_from_dict({section: {key: value}})
+
+
+def test_the_sections_declare_their_rules_on_their_fields():
+    declared = {section for section, _, _ in SECTION_RULES}
+    assert {"model", "train", "protocols", "domains", "tsne", "analysis", "metrics"} <= declared
+    # one rule in one place: the ViT's width and heads are checked by the model section, for methods' overrides too
+    with pytest.raises(ValueError, match=r"methods\.mae\.model\.width \(30\) must be a multiple of methods\.mae\.model\.heads"):
+        from sslnb.training.methods import method_model
+        method_model("mae", params_from_dict({"methods": {"mae": {"model": {"architecture": "vit", "width": 30}}}}))

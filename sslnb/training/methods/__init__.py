@@ -45,11 +45,7 @@ def method_model(name: str, params: Params) -> ModelConfig:
     if not isinstance(overrides, dict):
         raise ValueError(f"params.yaml: methods.{name}.model must map model keys to values, got {overrides!r}; "
                          "e.g. 'model: {architecture: vit, patch_size: 4}'")
-    model = model_section({**dataclasses.asdict(params.model), **overrides}, f"methods.{name}.model")
-    if model.architecture == "vit" and model.width % model.heads:
-        raise ValueError(f"params.yaml: methods.{name}.model: width ({model.width}) must be a multiple of heads "
-                         f"({model.heads}) for the ViT")
-    return model
+    return model_section({**dataclasses.asdict(params.model), **overrides}, f"methods.{name}.model")
 
 
 def build_method(name: str, params: Params) -> SSLMethod:
