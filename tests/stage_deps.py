@@ -10,6 +10,7 @@ notebook stage also the notebook's own imports; each followed through every ``im
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import shlex
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from sslnb.cli import handler_for, parser
+from sslnb.config import Params
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -44,6 +46,7 @@ class Stage:
     cmd: str
     deps: tuple[str, ...]
     base: Path  # the folder the stage runs in (dvc.yaml's folder joined with wdir)
+    params: tuple[str, ...] = ()  # its params keys (a section or a dotted key)
 
 
 def dvc_files() -> list[Path]:
@@ -59,7 +62,9 @@ def stages_of(path: Path) -> list[Stage]:
         body = stage.get("do", stage)
         base = (path.parent / body.get("wdir", ".")).resolve()
         deps = tuple(str(d) for dep in body.get("deps", []) for d in ([dep] if isinstance(dep, str) else dep))
-        stages.append(Stage(f"{path.relative_to(REPO)}:{name}", " ".join(str(body["cmd"]).split()), deps, base))
+        params = tuple(str(k) for entry in body.get("params", [])
+                       for k in ([entry] if isinstance(entry, str) else [key for value in entry.values() for key in value]))
+        stages.append(Stage(f"{path.relative_to(REPO)}:{name}", " ".join(str(body["cmd"]).split()), deps, base, params))
     return stages
 
 
@@ -168,3 +173,220 @@ def missing_deps(stage: Stage) -> list[str]:
         if str(path.relative_to(REPO)) not in CANNOT_CHANGE_RESULTS and not docstring_only(path)
         and not covered(path, stage)
     )
+
+
+# -- params ----------------------------------------------------------------------------------------------
+# The name sslnb's code gives a Params everywhere it is passed; the reads of a stage are the attribute
+# chains on it (and on names bound to one of its sections) in the functions the stage's command runs.
+PARAMS_NAME = "params"
+# Params' own methods and properties, and the keys they read (None: records params.yaml, computes nothing)
+DERIVED_READS = {"method": ("methods.${key}",), "view_augment": ("augment", "reference_augment"), "to_dict": None}
+PLACEHOLDER = "${key}"
+PARAMS_FIELDS = {field.name for field in dataclasses.fields(Params)}  # a dict named params (a sweep's) is not one
+
+
+@dataclass(frozen=True)
+class _Module:
+    functions: dict[str, ast.AST]  # "f" and "Class.method"
+    classes: set[str]
+    imports: dict[str, tuple[str, str | None]]  # local name -> (module, name in it; None: the module itself)
+
+
+def _module_index(module: str) -> _Module | None:
+    path = module_file(module)
+    if path is None:
+        return None
+    tree = ast.parse(path.read_text())
+    functions, classes, imports = {}, set(), {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions[node.name] = node
+        elif isinstance(node, ast.ClassDef):
+            classes.add(node.name)
+            functions |= {f"{node.name}.{item.name}": item for item in node.body
+                          if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for node in ast.walk(tree):  # function-level imports too: they bind names the same way
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sslnb"):
+            for alias in node.names:
+                target = f"{node.module}.{alias.name}"
+                imports[alias.asname or alias.name] = (target, None) if module_file(target) else (node.module, alias.name)
+    return _Module(functions, classes, imports)
+
+
+def _resolve_call(func: ast.AST, module: str, index: _Module, owner: str | None) -> list[tuple[str, str]]:
+    """The sslnb functions a call may run, for the calls this static reading can resolve (by name)."""
+    if isinstance(func, ast.Name):
+        if func.id in index.functions:
+            return [(module, func.id)]
+        if func.id in index.classes:
+            return [(module, f"{func.id}.__init__")]
+        if func.id in index.imports and index.imports[func.id][1]:
+            target, name = index.imports[func.id]
+            return [(target, name), (target, f"{name}.__init__")]
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        base = func.value.id
+        if base in ("self", "cls") and owner:
+            return [(module, f"{owner}.{func.attr}")]
+        if base in index.classes:
+            return [(module, f"{base}.{func.attr}")]
+        if base in index.imports:
+            target, name = index.imports[base]
+            return [(target, func.attr) if name is None else (target, f"{name}.{func.attr}")]
+    return []
+
+
+def _function(module: str, name: str, indexes: dict) -> ast.AST | None:
+    if module not in indexes:
+        indexes[module] = _module_index(module)
+    index = indexes[module]
+    return index.functions.get(name) if index else None
+
+
+def _parameter_names(function: ast.AST) -> list[str]:
+    names = [a.arg for a in function.args.posonlyargs + function.args.args]
+    return names[1:] if names and names[0] in ("self", "cls") else names
+
+
+# Members of a section that are not params keys, and the keys they read (sslnb.config, sslnb.metrics.options)
+SECTION_MEMBERS = {
+    "data.input_channels": ("data.name", "data.channels"), "data.input_size": ("data.name", "data.image_size"),
+    "domains.names": ("domains.shifts", "domains.digits"), "metrics.clusters": ("metrics.k",),
+    "metrics.with_clusters": ("metrics",),  # a copy of every option, for the monitor
+}
+PARAMS = "<params>"  # what a name bound to the whole Params is bound to
+
+
+def _section_of(node: ast.AST, names: dict[str, str]) -> str | None:
+    """What ``node`` is: PARAMS (the Params), a section's name (``params.metrics``), or None (neither)."""
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+        return names.get(node.id)
+    if isinstance(node, ast.Attribute):
+        if node.attr == PARAMS_NAME and isinstance(node.value, ast.Name) and node.value.id in ("self", "trainer"):
+            return PARAMS  # the trainer's self.params, a callback's trainer.params
+        if isinstance(node.value, ast.Name) and node.value.id == "self" and f"self.{node.attr}" in names:
+            return names[f"self.{node.attr}"]  # self.cfg = params.train in __init__, read in another method
+        if _section_of(node.value, names) == PARAMS and node.attr in PARAMS_FIELDS:
+            return node.attr
+    return None
+
+
+def _bind(function: ast.AST, names: dict[str, str], extra: dict[str, str]) -> None:
+    """Add to ``names`` what the assignments of ``function`` bind: ``cfg = params.metrics``, ``self.cfg = ...``,
+    ``params, data = trainer.params, trainer.data``."""
+    scope = {**names, **extra}
+    for assign in ast.walk(function):
+        if not isinstance(assign, ast.Assign) or len(assign.targets) != 1:
+            continue
+        target, value = assign.targets[0], assign.value
+        pairs = (zip(target.elts, value.elts) if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
+                 and len(target.elts) == len(value.elts) else [(target, value)])
+        for left, right in pairs:
+            if (section := _section_of(right, scope)) is None:
+                continue
+            if isinstance(left, ast.Name):
+                key = left.id
+            elif isinstance(left, ast.Attribute) and isinstance(left.value, ast.Name) and left.value.id == "self":
+                key = f"self.{left.attr}"
+            else:
+                continue
+            names[key] = scope[key] = section
+
+
+def _reads_and_calls(function: ast.AST, module: str, owner: str | None, names: dict[str, str],
+                     indexes: dict) -> tuple[set[str], list]:
+    """The params keys a function reads, and the sslnb functions it calls with what their parameters are bound to.
+
+    ``params.train.lr`` is ``train.lr``; ``cfg = params.metrics`` then ``cfg.k`` is ``metrics.k``; a section
+    passed to a function this reading follows is read there, passed anywhere else it is read whole.
+    """
+    parents = {child: parent for parent in ast.walk(function) for child in ast.iter_child_nodes(parent)}
+    names = dict(names)
+    if owner:  # the object's attributes bound in any of its methods
+        for name, method in indexes[module].functions.items():
+            if name.startswith(f"{owner}."):
+                _bind(method, names, {PARAMS_NAME: PARAMS} if PARAMS_NAME in _parameter_names(method) else {})
+    _bind(function, names, {})
+    calls, followed = [], set()
+    for call in ast.walk(function):
+        if not isinstance(call, ast.Call):
+            continue
+        for target in _resolve_call(call.func, module, indexes[module], owner):
+            callee = _function(*target, indexes)
+            if callee is None:
+                continue
+            parameters, binding = _parameter_names(callee), {}
+            for position, arg in enumerate(call.args):
+                if position < len(parameters) and (section := _section_of(arg, names)) is not None:
+                    binding[parameters[position]] = section
+                    followed.add(arg)
+            for keyword in call.keywords:
+                if keyword.arg and (section := _section_of(keyword.value, names)) is not None:
+                    binding[keyword.arg] = section
+                    followed.add(keyword.value)
+            calls.append((target, binding))
+    found: set[str] = set()
+    for at in ast.walk(function):
+        if isinstance(at, ast.Attribute) and at.attr in DERIVED_READS and _section_of(at.value, names) == PARAMS:
+            found |= set(DERIVED_READS[at.attr] or ())  # params.method(name), params.view_augment
+            continue
+        section = _section_of(at, names)
+        if section is None or section == PARAMS or at in followed:
+            continue
+        parent = parents.get(at)
+        if isinstance(parent, ast.Assign) and parent.value is at or (
+                isinstance(parent, ast.Tuple) and isinstance(parents.get(parent), ast.Assign)):
+            continue  # binds a name: read where the name is used
+        if isinstance(parent, ast.Attribute) and parent.value is at:
+            member = f"{section}.{parent.attr}"
+            found |= set(SECTION_MEMBERS.get(member, (member,)))
+        elif not (isinstance(parent, ast.Call) and getattr(parent.func, "id", "") == "replace"):
+            found.add(section)  # used whole: passed where this reading does not follow
+        # dataclasses.replace(params.metrics, ...) is a copy: its fields are read where the copy is used
+    return found, calls
+
+
+def params_read(stage: Stage) -> set[str]:
+    """The params keys the functions of a ``python -m sslnb`` stage read, followed from its command's handler
+    through every call this static reading resolves by name (methods called on other objects are not)."""
+    words = shlex.split(stage.cmd)
+    if "-m" not in words or words[words.index("-m") + 1] != "sslnb":
+        return set()
+    handler = handler_for(parser().parse_args(words[words.index("-m") + 2:]))
+    indexes: dict = {}
+    queue = [(("sslnb.cli", handler.__name__), {PARAMS_NAME: PARAMS})]
+    seen, found = set(), set()
+    while queue:
+        (module, name), bound = queue.pop()
+        key = (module, name, tuple(sorted(bound.items())))
+        if key in seen or module == "sslnb.config":  # config validates every key; it computes nothing
+            continue
+        seen.add(key)
+        function = _function(module, name, indexes)
+        if function is None:
+            continue
+        owner = name.split(".")[0] if "." in name else None
+        reads, calls = _reads_and_calls(function, module, owner, bound, indexes)
+        found |= reads
+        queue += calls
+        if name.endswith(".__init__"):  # an object made: any of its methods may run, reading self.params
+            queue += [((module, other), {}) for other in indexes[module].functions if other.startswith(f"{owner}.")]
+    return found
+
+
+def interpolated(stage: Stage) -> set[str]:
+    """The params keys a stage's command interpolates (``${analysis.n_boot}``), the foreach ``${key}`` left out."""
+    import re
+
+    return {key for key in re.findall(r"\$\{([^}]+)\}", stage.cmd) if key not in ("key", "item")}
+
+
+def covers(declared: str, read: str) -> bool:
+    declared = declared.replace(PLACEHOLDER, "*")
+    read = read.replace(PLACEHOLDER, "*")
+    return read == declared or read.startswith(declared + ".")
+
+
+def missing_params(stage: Stage) -> list[str]:
+    """The params keys the stage reads (in its code or its command) that none of its ``params`` covers."""
+    return sorted(key for key in params_read(stage) | interpolated(stage)
+                  if not any(covers(declared, key) for declared in stage.params))

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "sslnb"
 # Bottom to top: a module may import its own layer and the layers below it, never one above.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("sslnb", "sslnb.errors", "sslnb.io", "sslnb.constraints", "sslnb.paths", "sslnb.images", "sslnb.optional",
-     "sslnb.packaging"),  # infrastructure: no sslnb imports but each other
+     "sslnb.packaging", "sslnb.notebook_stages"),  # infrastructure: no sslnb imports but each other
     ("sslnb.metrics", "sslnb.columns"),  # the library core: the metrics and their registry
     ("sslnb.config",),  # params.yaml, whose metrics section is the metrics' options
     ("sslnb.sources", "sslnb.monitor"),  # data sets; the label-free monitor

@@ -4,7 +4,8 @@ import dataclasses
 
 import pytest
 
-from stage_deps import CANNOT_CHANGE_RESULTS, REPO, dvc_files, missing_deps, stage_modules, stages_of
+from stage_deps import (CANNOT_CHANGE_RESULTS, REPO, dvc_files, interpolated, missing_deps, missing_params, params_read,
+                        stage_modules, stages_of)
 
 STAGES = [stage for path in dvc_files() for stage in stages_of(path)]
 
@@ -19,6 +20,31 @@ def test_every_pipeline_of_the_project_is_checked():
 def test_stage_deps_cover_the_code_it_runs(stage):
     missing = missing_deps(stage)
     assert not missing, f"{stage.name}: add to its deps (or to CANNOT_CHANGE_RESULTS, with a reason): {missing}"
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=[s.name for s in STAGES])
+def test_stage_params_cover_the_keys_its_code_and_command_read(stage):
+    missing = missing_params(stage)
+    assert not missing, f"{stage.name}: add to its params: {missing}"
+
+
+def test_the_params_check_follows_the_code_into_the_monitor():
+    train = _stage("dvc.yaml:train")
+    # the trainer's monitor callback scores with every metrics option (params.metrics.with_clusters)
+    assert "metrics" in params_read(train)
+    narrowed = dataclasses.replace(train, params=tuple(p for p in train.params if p != "metrics") + ("metrics.k", "metrics.seed"))
+    assert missing_params(narrowed) == ["metrics"]  # what dvc.yaml declared before the check existed
+    # a section passed to a function is read there: the embed stage reads three metrics keys, not the section
+    embed = params_read(_stage("dvc.yaml:embed"))
+    assert {"metrics.views", "metrics.view_samples", "metrics.seed", "train.channels_last"} <= embed
+    assert "metrics" not in embed and "train" not in embed
+
+
+def test_a_notebook_stage_declares_what_its_command_passes():
+    correlation = _stage("dvc.yaml:correlation")
+    assert interpolated(correlation) == {"analysis.warmup_fraction", "analysis.n_boot", "analysis.seed"}
+    without = dataclasses.replace(correlation, params=("analysis.n_boot", "analysis.seed"))
+    assert missing_params(without) == ["analysis.warmup_fraction"]
 
 
 def _stage(name):

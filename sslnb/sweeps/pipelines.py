@@ -74,12 +74,25 @@ ANALYSIS_HEADER = """\
 NOTEBOOK_CODE = ["sslnb/analysis/tables.py", "sslnb/columns.py", *CONFIG_CODE, "sslnb/io.py", "sslnb/analysis/plotting.py"]
 
 
-def analysis_pipeline(sweeps: dict[str, Sweep]) -> dict[str, Any]:
-    """``sweeps/dvc.yaml``: the leaderboard (runs notebook), the findings per seed, the architecture page."""
+# What each page of the sweeps' analysis shows (the report lists them from the stages' desc, sslnb.notebook_stages)
+RUNS_PAGE = ("The leaderboard (`make sweeps`): which label-free metric ranks runs as the probe does, and what trusting "
+             "it costs, for each decision (checkpoint, hyperparameter, seed, architecture), against the training loss, "
+             "a random pick and the seed noise floor.")
+FINDINGS_PAGE = "The study's findings in every run of the sweeps: how often each verdict holds across seeds and in the long runs."
+ARCHITECTURES_PAGE = ("Across encoder families (the architecture sweep): each metric against the probe, cross-architecture "
+                      "correlations, the verdict on finding 5.")
+
+
+def analysis_pipeline(sweeps: dict[str, Sweep], main_stages: dict[str, Any]) -> dict[str, Any]:
+    """``sweeps/dvc.yaml``: the leaderboard (runs notebook), the findings per seed, the architecture page.
+
+    The findings notebook is the main pipeline's too: its code dependencies are copied from ``dvc.yaml``.
+    """
     tables = [f"data/sweeps/{name}.csv" for name in sweeps]
     notebook = "python -m sslnb notebook notebooks/{0}.ipynb reports/sweeps/{0}.ipynb"
+    findings_code = [dep for dep in main_stages["findings"]["deps"] if not str(dep).startswith(("data/", "notebooks/"))]
     stages: dict[str, Any] = {
-        "runs": {"wdir": "..", "cmd": notebook.format("runs") + " -p n_boot ${analysis.n_boot} -p seed ${analysis.seed}",
+        "runs": {"wdir": "..", "desc": RUNS_PAGE, "cmd": notebook.format("runs") + " -p n_boot ${analysis.n_boot} -p seed ${analysis.seed}",
                  "deps": ["notebooks/runs.ipynb", *tables, "sslnb/analysis/runs.py", "sslnb/analysis/verdict.py",
                           "sslnb/analysis/statistics.py", "sslnb/analysis/selection.py",
                           "sslnb/analysis/architectures.py",
@@ -90,12 +103,11 @@ def analysis_pipeline(sweeps: dict[str, Sweep]) -> dict[str, Any]:
                                                                      "failure_detection")
                             for ext in ("csv", "md", "tex")],
                           *[f"figures/leaderboard.{ext}" for ext in ("png", "svg")]]},
-        "findings": {"wdir": "..", "cmd": notebook.format("findings") + " -p output reports/sweeps/findings.json"
+        "findings": {"wdir": "..", "desc": FINDINGS_PAGE, "cmd": notebook.format("findings") + " -p output reports/sweeps/findings.json"
                      " -p sweep_tables " + ",".join(tables) + " -p strong ${analysis.strong} -p trend ${analysis.trend}"
                      " -p warmup_fraction ${analysis.warmup_fraction} -p n_boot ${analysis.n_boot}"
                      " -p seed ${analysis.seed}",
-                     "deps": ["notebooks/findings.ipynb", "data/metrics", *tables, "sslnb/analysis/findings.py", "sslnb/analysis/statistics.py",
-                              "sslnb/analysis/correlation.py", *NOTEBOOK_CODE],
+                     "deps": ["notebooks/findings.ipynb", "data/metrics", *tables, *findings_code],
                      "params": ["analysis"],
                      "outs": ["reports/sweeps/findings.ipynb", "reports/sweeps/findings.json"]},
     }
@@ -103,7 +115,7 @@ def analysis_pipeline(sweeps: dict[str, Sweep]) -> dict[str, Any]:
         if sweep.decision != "architecture":
             continue
         stages["architectures"] = {
-            "wdir": "..", "cmd": notebook.format("architectures") + f" -p sweep {name} -p strong ${{analysis.strong}}"
+            "wdir": "..", "desc": ARCHITECTURES_PAGE, "cmd": notebook.format("architectures") + f" -p sweep {name} -p strong ${{analysis.strong}}"
             " -p n_boot ${analysis.n_boot} -p seed ${analysis.seed}",
             "deps": ["notebooks/architectures.ipynb", f"data/sweeps/{name}.csv", "sslnb/analysis/architectures.py",
                      "sslnb/analysis/findings.py", "sslnb/analysis/correlation.py", *NOTEBOOK_CODE],
@@ -114,9 +126,10 @@ def analysis_pipeline(sweeps: dict[str, Sweep]) -> dict[str, Any]:
         break  # one architecture page
     pages = [stage["outs"][0] for stage in stages.values()]
     stages["render"] = {
-        "wdir": "..", "cmd": "jupyter nbconvert --to html --no-input --template ${report.template} --log-level WARN "
-        "--output-dir reports/sweeps/html " + " ".join(pages),
-        "deps": pages, "params": ["report"], "outs": ["reports/sweeps/html"]}
+        "wdir": "..", "cmd": "jupyter nbconvert --to html --no-input --TemplateExporter.extra_template_basedirs="
+        "notebooks/templates --template ${report.template} --log-level WARN --output-dir reports/sweeps/html "
+        + " ".join(pages),
+        "deps": [*pages, "notebooks/templates"], "params": ["report"], "outs": ["reports/sweeps/html"]}
     # ${...} in commands is read from the params file next to this dvc.yaml unless vars names another
     return {"vars": ["../params.yaml:analysis,report"], "stages": stages}
 
@@ -146,7 +159,7 @@ def planned(raw: dict[str, Any], paths: ProjectPaths) -> dict[Path, str]:
     files = {paths.sweep_pipeline(sweep.name): HEADER.format(name=sweep.name, decision=sweep.decision)
              + dump(pipeline(raw, sweep, main_stages)) for sweep in sweeps.values()}
     if sweeps:
-        files[paths.sweeps_pipeline] = ANALYSIS_HEADER + dump(analysis_pipeline(sweeps))
+        files[paths.sweeps_pipeline] = ANALYSIS_HEADER + dump(analysis_pipeline(sweeps, main_stages))
     return files
 
 
