@@ -17,9 +17,19 @@ from urllib.parse import unquote, urlparse
 
 import websocket  # websocket-client
 
-IMAGES_LOADED = """Promise.all(Array.from(document.images).map(img => img.decode()
+# Lazy images (the report's figures) load only when scrolled to: ask for each at once, then wait for it.
+IMAGES_LOADED = """Promise.all(Array.from(document.images).map(img => { img.loading = 'eager'; return img; }).map(img => img.decode()
     .then(() => [img.currentSrc.slice(0, 80), img.naturalWidth], () => [img.currentSrc.slice(0, 80), 0])))"""
 LINKS = "Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
+# Tables that do not fit: wider than the window, or cut by a scrolling box around them (columns out of sight).
+HIDDEN_TABLES = """Array.from(document.querySelectorAll('table')).filter(table => {
+    if (table.getBoundingClientRect().right > document.documentElement.clientWidth + 1) return true;
+    for (let box = table.parentElement; box; box = box.parentElement) {
+        if (box.scrollWidth > box.clientWidth + 1 && getComputedStyle(box).overflowX !== 'visible') return true;
+    }
+    return false;
+}).map(table => (table.innerText || '').slice(0, 60))"""
+WIDTH = 1400  # the window the report must fit: a laptop's, and the issue's
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 
@@ -124,6 +134,9 @@ class HeadlessChromium:
             time.sleep(0.1)
         raise RuntimeError(f"{url} did not finish loading in {self.timeout} s")
 
+    def resize(self, width: int, height: int = 900) -> None:
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+
     def evaluate(self, expression: str):
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
         if "exceptionDetails" in result:
@@ -132,10 +145,12 @@ class HeadlessChromium:
 
 
 def check_renders_in_chromium(index: Path) -> dict:
-    """Load ``index`` and every HTML page it links; every image must decode and every link resolve."""
+    """Load ``index`` and every HTML page it links, in a window WIDTH pixels wide: every image must decode,
+    every link resolve, every table show all its columns, and every page but the index link back to it."""
     reports = index.parent.resolve()
-    checked = {"pages": 0, "images": 0, "links": 0}
+    checked = {"pages": 0, "images": 0, "links": 0, "tables": 0}
     with HeadlessChromium() as browser:
+        browser.resize(WIDTH)
         browser.open(index.as_uri())
         links = browser.evaluate(LINKS)
         pages = [index.as_uri()]
@@ -152,6 +167,12 @@ def check_renders_in_chromium(index: Path) -> dict:
             images = browser.evaluate(IMAGES_LOADED)
             broken = [src for src, width in images if width == 0]
             assert not broken, f"{page}: images that did not load: {broken}"
+            hidden = browser.evaluate(HIDDEN_TABLES)
+            assert not hidden, f"{page}: tables with columns out of sight at {WIDTH} px: {hidden}"
+            if page != index.as_uri():
+                back = [Path(unquote(urlparse(link).path)).resolve() for link in browser.evaluate(LINKS)]
+                assert index.resolve() in back, f"{page} has no link back to {index.name}"
+            checked["tables"] += browser.evaluate("document.querySelectorAll('table').length")
             checked["pages"] += 1
             checked["images"] += len(images)
     assert checked["images"] > 0 and checked["pages"] > 1

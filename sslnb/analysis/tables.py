@@ -18,6 +18,15 @@ def load_metrics(paths: list[Path] | list[str]) -> pd.DataFrame:
     return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
 
 
+def by_epoch(table: pd.DataFrame, layer: str = "backbone", digits: int = 4) -> pd.DataFrame:
+    """One layer's numbers with a row per quantity and a column per checkpoint, the empty ones left out.
+
+    A run's table has some 40 columns and a dozen checkpoints: turned this way it fits a page.
+    """
+    rows = table[table.layer == layer].set_index("epoch").sort_index()
+    return rows.select_dtypes("number").dropna(axis=1, how="all").T.round(digits)
+
+
 def with_reference(table: pd.DataFrame, reference: str = "linear_probe_acc",
                    reference_layer: str = "backbone") -> pd.DataFrame:
     """Add a ``reference`` column: ``reference`` of ``reference_layer`` at the same method and epoch.

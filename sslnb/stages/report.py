@@ -1,44 +1,27 @@
 """The ``report`` stage: ``reports/index.html``, the page a reader opens without Python.
 
-It links every rendered notebook (``reports/html/*.html``, code hidden), embeds every figure of
-``figures/`` as an inline PNG, states the findings' verdicts and the headline numbers, and links the
-tables of ``reports/tables``. Every link is relative and stays inside ``reports/``, so the folder can be
-published as it is (GitHub Pages, an artifact store, a shared drive).
+Its first section is the best answer the run has to "which label-free metric can I trust": the sweeps'
+leaderboard once ``make sweeps`` has run, else this run's checkpoint selection, each with its figure. It
+then states the findings' verdicts and the headline numbers, links every rendered notebook
+(``reports/html/*.html``, code hidden; each links back here) and the tables of ``reports/tables``, and
+shows every figure of ``figures/``, copied to ``reports/figures/`` and linked as a file, so the page stays
+light. Every link is relative and stays inside ``reports/``, so the folder can be published as it is
+(GitHub Pages, an artifact store, a shared drive).
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import re
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sslnb.config import Params
 from sslnb.io import atomic_path
+from sslnb.notebook_stages import NotebookStage, notebook_stages
 from sslnb.paths import ProjectPaths
-
-# What each notebook shows, by the rendered file's name (per-method copies share their notebook's text).
-NOTEBOOKS = {
-    "findings": "Which of the study's findings hold in this run: one computed verdict each, with its numbers.",
-    "progression": "Every metric against epoch for one method (the study's entropy progression plots), "
-                   "outlier milestones highlighted, linear-probe and kNN accuracy on the same page.",
-    "correlation": "Pearson, Spearman and Kendall of each label-free metric with the linear probe, with "
-                   "bootstrap 95% intervals, over all checkpoints and over late training; heatmaps.",
-    "scatter": "Each metric against linear-probe accuracy, one panel per method, points coloured by epoch.",
-    "tsne": "openTSNE maps of the evaluation set at the first, middle and last milestone, coloured by "
-            "class and by k-means cluster, all started from one shared initialisation.",
-    "selection": "Checkpoint-selection regret of each metric, and how it ranks the methods' final models.",
-    "protocols": "How the label-based protocols (probe, kNN, BatchNorm probe, fine-tuning, few-shot, NMI) agree, "
-                 "whether every method learns, and what predicts accuracy on the shifted and out-of-domain sets.",
-    "runs": "The leaderboard (`make sweeps`): which label-free metric ranks runs as the probe does, and what "
-            "trusting it costs, for each decision (checkpoint, hyperparameter, seed, architecture), against the "
-            "training loss, a random pick and the seed noise floor.",
-    "architectures": "Across encoder families (the architecture sweep): each metric "
-                     "against the probe, cross-architecture correlations, the verdict on finding 5.",
-}
-ORDER = list(NOTEBOOKS)
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -49,16 +32,6 @@ figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee
 figcaption { color: #555; font-size: 0.9em; } .holds { color: #1a7f37; } .fails { color: #b42318; }
 .untestable { color: #777; }
 """
-
-
-def _notebook_kind(name: str) -> str:
-    """The notebook a rendered page or a figure comes from: ``progression`` for ``entropy_progression_simclr``."""
-    return "progression" if "progression" in name else name.split("_", 1)[0]
-
-
-def _rank(name: str) -> tuple[int, str]:
-    kind = _notebook_kind(name)
-    return (ORDER.index(kind) if kind in ORDER else len(ORDER), name)
 
 
 def _markdown_bold(text: str) -> str:
@@ -89,15 +62,44 @@ def _findings_section(path: Path, sweep: Path, replicates: Path) -> str:
     return "<ul>" + "\n".join(items) + "</ul>"
 
 
-def _leaderboard_section(paths: ProjectPaths) -> str:
-    """The answer to "which metric can I trust, for what": the sweeps' leaderboard, once they have run."""
-    verdict, figure = paths.sweep_reports / "leaderboard.json", paths.figures / "leaderboard.png"
-    if not verdict.is_file() or not figure.is_file():
-        return ("<p>No sweeps yet: <code>make sweeps</code> runs the seed, hyperparameter, long and architecture "
-                "sweeps and builds the leaderboard of label-free metrics.</p>")
-    sentence = json.loads(verdict.read_text())["sentence"]
-    return (f"<p>{_markdown_bold(sentence)} (<a href=\"tables/leaderboard.md\">leaderboard.md</a>, "
-            f"<a href=\"sweeps/html/runs.html\">notebook</a>)</p>\n{_figure(figure)}")
+def _answer_section(paths: ProjectPaths, figures: Path) -> str:
+    """The best answer the run has to "which metric can I trust, for what": the sweeps' leaderboard once they
+    have run (a calibrated test across runs), else this run's checkpoint selection (one run: no test)."""
+    verdict, figure = paths.sweep_reports / "leaderboard.json", figures / "leaderboard.png"
+    if verdict.is_file() and figure.is_file():
+        sentence = json.loads(verdict.read_text())["sentence"]
+        return (f"<p>{_markdown_bold(sentence)} (<a href=\"tables/leaderboard.md\">leaderboard.md</a>, "
+                f"<a href=\"sweeps/html/runs.html\">notebook</a>)</p>\n{_figure(figure)}")
+    return _selection_answer(paths.tables / "selection_regret.csv", figures / "selection_regret.png") + (
+        "<p><code>make sweeps</code> judges the metrics across many runs with a calibrated test (the "
+        "leaderboard), which replaces this answer.</p>")
+
+
+def _selection_answer(regret_table: Path, figure: Path, shown: int = 3) -> str:
+    """This run's checkpoint selection: the label-free metrics whose chosen checkpoint lost the fewest probe
+    points (mean over the methods, backbone, evaluation set), against always taking the last checkpoint."""
+    if not regret_table.is_file():
+        return "<p>No checkpoint selection yet: the selection notebook has not run.</p>"
+    import pandas as pd
+
+    from sslnb.columns import JUDGED
+
+    table = pd.read_csv(regret_table)
+    rows = table[(table.layer == "backbone") & table.metric.isin(JUDGED)]
+    if "dataset" in rows:
+        rows = rows[rows.dataset == rows.dataset.iloc[0]] if len(rows) else rows
+    mean = rows.groupby("metric").regret.mean().sort_values(kind="stable")
+    if mean.empty:
+        return "<p>No label-free metric selected a checkpoint in this run.</p>"
+    last = rows.groupby("method").last_regret.first().mean()
+    best = ", ".join(f"<strong>{html.escape(metric)}</strong> ({value:.2f})" for metric, value in mean.head(shown).items())
+    methods = rows.method.nunique()
+    text = (f"<p>Checkpoint selection in this run ({methods} method{'s' if methods != 1 else ''}, backbone): "
+            f"the checkpoint each label-free metric ranks best lost the fewest linear-probe points for {best}, "
+            f"as the mean over the methods; always taking the last checkpoint lost {last:.2f}. One run and no "
+            f"test: a ranking of this run's checkpoints, not a verdict (<a href=\"tables/selection_regret.md\">"
+            f"selection_regret.md</a>, <a href=\"html/selection.html\">notebook</a>).</p>")
+    return text + (_figure(figure) if figure.is_file() else "")
 
 
 def _protocols_section(path: Path) -> str:
@@ -111,68 +113,93 @@ def _protocols_section(path: Path) -> str:
             f"<a href=\"html/protocols.html\">notebook</a>)</p>")
 
 
+ACCURACIES = ("linear_probe_acc", "knn_acc")  # shown in percent, as the README and the docs print them
+
+
 def _summary_section(path: Path) -> str:
+    """The last checkpoint's headline numbers: one row per quantity, one column per method (fits any width)."""
     if not path.is_file():
         return "<p>No summary yet: run the summarize stage.</p>"
     summary = json.loads(path.read_text())
-    columns = sorted({key for values in summary.values() for key in values})
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["method", *columns])
+    quantities = sorted({key for values in summary.values() for key in values})
+    head = "".join(f"<th>{html.escape(m)}</th>" for m in ["", *summary])
     rows = []
-    for method, values in summary.items():
-        cells = "".join(f'<td class="num">{_number(values.get(c))}</td>' for c in columns)
-        rows.append(f"<tr><td>{html.escape(method)}</td>{cells}</tr>")
+    for quantity in quantities:
+        label = f"{quantity} [%]" if quantity in ACCURACIES else quantity
+        cells = "".join(f'<td class="num">{_number(values.get(quantity), quantity)}</td>' for values in summary.values())
+        rows.append(f"<tr><th>{html.escape(label)}</th>{cells}</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
-def _number(value) -> str:
+def _number(value, quantity: str = "") -> str:
     if value is None:
         return ""
+    if quantity in ACCURACIES:
+        return f"{100 * value:.2f}"
     return f"{value:d}" if isinstance(value, int) else f"{value:.4g}"
 
 
 def _figure(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    """A figure of ``reports/figures/`` (copied there by :func:`build_index`), linked as a file."""
     title = path.stem.replace("_", " ")
-    return (f'<figure id="{html.escape(path.stem)}"><img alt="{html.escape(title)}" '
-            f'src="data:image/png;base64,{data}"><figcaption>{html.escape(title)} '
-            f'(also <code>figures/{html.escape(path.stem)}.svg</code>)</figcaption></figure>')
+    svg = f"figures/{html.escape(path.stem)}.svg"
+    return (f'<figure id="{html.escape(path.stem)}"><a href="figures/{html.escape(path.name)}"><img loading="lazy" '
+            f'alt="{html.escape(title)}" src="figures/{html.escape(path.name)}"></a><figcaption>{html.escape(title)} '
+            f'(<a href="{svg}">SVG</a>)</figcaption></figure>')
 
 
-def _figures_section(figures: list[Path], pages: list[Path], reports: Path) -> str:
-    """The figures under one heading per notebook, in the notebooks' order, each linking its page."""
+def _copy_figures(source: Path, target: Path) -> list[Path]:
+    """Every figure of ``source`` (PNG and SVG) copied to ``target``, written afresh; the PNGs' new paths."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for figure in sorted(source.glob("*.png")) + sorted(source.glob("*.svg")):
+        shutil.copyfile(figure, target / figure.name)
+    return sorted(target.glob("*.png"))
+
+
+def _page_of(figure: str, stages: list[NotebookStage]) -> str:
+    """The rendered page that drew ``figure`` (a stem), from the notebook stages' outs; the figure's own name
+    for a figure no stage declares."""
+    return next((page for stage in stages if (page := stage.draws(figure))), figure)
+
+
+def _rank(page: str, stages: list[NotebookStage]) -> tuple[int, str]:
+    """Pages in the order of their stages in dvc.yaml, then sweeps/dvc.yaml; a method's pages by name."""
+    return (next((i for i, stage in enumerate(stages) if stage.renders(page)), len(stages)), page)
+
+
+def _description(page: str, stages: list[NotebookStage]) -> str:
+    return next((stage.description for stage in stages if stage.renders(page)), "")
+
+
+def _figures_section(figures: list[Path], pages: list[Path], reports: Path, stages: list[NotebookStage]) -> str:
+    """The figures under one heading per notebook page, in the pages' order, each linking its page."""
     links = {p.stem: p.relative_to(reports).as_posix() for p in pages}
-
-    def page(figure: Path) -> str:
-        return _page_of(_notebook_kind(figure.stem), figure.stem)
-
     parts, current = [], None
-    for figure in sorted(figures, key=lambda f: (_rank(page(f)), f.stem)):
-        if page(figure) != current:
-            current = page(figure)
+    for figure in sorted(figures, key=lambda f: (_rank(_page_of(f.stem, stages), stages), f.stem)):
+        page = _page_of(figure.stem, stages)
+        if page != current:
+            current = page
             link = f' (<a href="{html.escape(links[current])}">notebook</a>)' if current in links else ""
             parts.append(f"<h3>{html.escape(current)}{link}</h3>")
         parts.append(_figure(figure))
     return "\n".join(parts)
 
 
-def _page_of(kind: str, stem: str) -> str:
-    """The rendered page a figure belongs to: per-method notebooks end in the method's name."""
-    if kind in ("progression", "tsne"):
-        return f"{kind}_{stem.rsplit('_', 1)[-1]}"
-    return {"leaderboard": "runs", "protocol": "protocols"}.get(kind, kind)  # figures named apart from their page
-
-
 def build_index(paths: ProjectPaths, params: Params) -> Path:
     """Write ``reports/index.html`` from what the pipeline produced; an error if nothing was rendered."""
-    pages = sorted(paths.rendered.glob("*.html"), key=lambda p: _rank(p.stem))
-    pages += sorted(paths.sweep_pages.glob("*.html"), key=lambda p: _rank(p.stem))  # once the sweeps have run
+    stages = notebook_stages(paths)
+    pages = sorted(paths.rendered.glob("*.html"), key=lambda p: _rank(p.stem, stages))
+    pages += sorted(paths.sweep_pages.glob("*.html"), key=lambda p: _rank(p.stem, stages))  # once the sweeps ran
     if not pages:
         raise FileNotFoundError(f"no rendered notebooks in {paths.rendered}; run the render stages (dvc repro)")
-    figures = list(paths.figures.glob("*.png"))
+    figures_folder = paths.reports / "figures"
+    figures = _copy_figures(paths.figures, figures_folder)
     tables = sorted(p for p in paths.tables.glob("*.*") if not p.name.startswith("."))
     notebook_items = "\n".join(
         f'<li><a href="{page.relative_to(paths.reports).as_posix()}">{html.escape(page.stem)}</a> — '
-        f'{html.escape(NOTEBOOKS.get(_notebook_kind(page.stem), ""))}</li>' for page in pages)
+        f'{html.escape(_description(page.stem, stages))}</li>' for page in pages)
     table_items = "\n".join(
         f'<li><a href="{table.relative_to(paths.reports).as_posix()}">{html.escape(table.name)}</a></li>'
         for table in tables)
@@ -184,19 +211,19 @@ def build_index(paths: ProjectPaths, params: Params) -> Path:
 <p class="meta">sslnb report · data set {html.escape(params.data.name)} · methods {html.escape(methods)} ·
 {params.train.epochs} epochs · built {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC</p>
 <h2>Which label-free metric to trust, for which decision</h2>
-{_leaderboard_section(paths)}
+{_answer_section(paths, figures_folder)}
 <h2>Findings of Xu, Lowe &amp; Trappenberg (2022) in this run</h2>
 {_findings_section(paths.findings, paths.architecture_verdict, paths.sweep_reports / "findings.json")}
 <h2>Out of domain: label-free metrics against the in-domain probe</h2>
 {_protocols_section(paths.reports / "protocols.json")}
 <h2>Last checkpoint, backbone</h2>
-<div style="overflow-x: auto">{_summary_section(paths.summary)}</div>
+{_summary_section(paths.summary)}
 <h2>Notebooks</h2>
 <ul>{notebook_items}</ul>
 <h2>Tables</h2>
 <ul>{table_items}</ul>
 <h2>Figures</h2>
-{_figures_section(figures, pages, paths.reports)}
+{_figures_section(figures, pages, paths.reports, stages)}
 </body></html>
 """
     with atomic_path(paths.index) as tmp:
