@@ -40,6 +40,17 @@ def test_site_builds_strictly(tmp_path):
     api = (tmp_path / "site" / "api" / "metrics" / "index.html").read_text()
     for module in hooks.public_modules("sslnb.metrics"):
         assert f'id="{module}"' in api, f"{module} is missing from the API reference"
+    # every page in a 1,400-pixel window, in headless Chromium: no table hides a column behind a scrollbar
+    from browser import HIDDEN_TABLES, WIDTH, HeadlessChromium
+
+    pages = sorted((tmp_path / "site").rglob("index.html"))
+    with HeadlessChromium() as browser:
+        browser.resize(WIDTH)
+        for page in pages:
+            browser.open(page.as_uri())
+            hidden = browser.evaluate(HIDDEN_TABLES)
+            assert not hidden, f"{page.relative_to(tmp_path)}: tables with columns out of sight: {hidden}"
+    assert len(pages) >= 14
 
 
 def test_readme_is_short():
