@@ -102,7 +102,7 @@ def test_points_apply_set_then_grid_values_and_keep_one_method(fake_fashion_dir)
     ({"decision": "luck"}, "sweeps.bad.decision must be one of"),
     ({"grid": {"seed": 3}}, "sweeps.bad.grid.seed must be a non-empty list"),
     ({"grid": []}, "sweeps.bad.grid must be a mapping"),
-    ({"grid": {"train.epochs": [0]}}, "sweeps.bad point simclr_epochs0: train.milestones go up to 2"),
+    ({"grid": {"train.epochs": [0]}}, "sweeps.bad point simclr_epochs0: train.epochs must be at least 1"),
     ({"grid": {"method": ["simclr"], "methods.simsiam.lr": [0.1]}}, "sets another method's option"),
     ({"grid": {"seed": [1]}, "sets": {}}, "unknown key"),
     ({"search": {"method": "simclr", "n_iter": 1, "distributions": {"seed": [1]}}}, "exactly one of 'grid'"),
