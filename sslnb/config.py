@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sslnb.constraints import Rule, at_least, below, check_settings, non_negative, one_of, positive, setting
+from sslnb.constraints import at_least, below, between, check_settings, non_negative, one_of, positive, setting
 from sslnb.errors import read_yaml
 from sslnb.metrics.options import MetricOptions
 from sslnb.metrics.registry import FEWSHOT_SHOTS
@@ -54,14 +54,15 @@ class DataConfig:
 class ModelConfig:
     architecture: str = setting("resnet", one_of(ARCHITECTURES), "resnet, convnet (no shortcuts) or vit "
                                 "(sslnb.training.models)")
-    width: int = 16  # resnet/convnet: channels of the first stage, doubled at each stage; vit: token width
-    stages: int = 3  # resnet/convnet
-    blocks_per_stage: int = 1  # resnet/convnet
-    patch_size: int = 4  # vit
-    depth: int = 4  # vit: Transformer layers
-    heads: int = 4  # vit: attention heads (width must be a multiple)
-    projector_hidden: int = 128
-    projector_dim: int = 64
+    width: int = setting(16, at_least(1), "resnet/convnet: channels of the first stage, doubled at each "
+                         "stage; vit: token width")
+    stages: int = setting(3, at_least(1), "resnet/convnet")
+    blocks_per_stage: int = setting(1, at_least(1), "resnet/convnet")
+    patch_size: int = setting(4, at_least(1), "vit")
+    depth: int = setting(4, at_least(1), "vit: Transformer layers")
+    heads: int = setting(4, at_least(1), "vit: attention heads (width must be a multiple)")
+    projector_hidden: int = setting(128, at_least(1))
+    projector_dim: int = setting(64, at_least(1))
 
     def check(self, section: str) -> None:
         if self.architecture == "vit" and self.width % self.heads:
@@ -150,7 +151,7 @@ class DomainsConfig:
     """Shifted and out-of-domain evaluation sets (sslnb.sources.domains), scored like the evaluation set."""
 
     shifts: tuple[str, ...] = SHIFTS  # corruptions of the evaluation and probe images; []: none
-    severity: int = setting(3, Rule("be 1 (mild) to 5 (strong)", lambda v: 1 <= v <= 5), "as in ImageNet-C")
+    severity: int = setting(3, between(1, 5), "1 (mild) to 5 (strong), as in ImageNet-C")
     digits: bool = True  # scikit-learn's 8x8 handwritten digits, resized: out of domain
     eval_size: int = setting(1000, at_least(2), "evaluation images per set (the first of the evaluation set; "
                              "digits: a seeded half)")

@@ -95,7 +95,7 @@ PARAMS_CASES = [  # (id, change of params.yaml, words the error must hold)
     ("finetune_lr_zero", _set("protocols", "finetune_lr", 0), ("protocols.finetune_lr must be positive",)),
     ("shift_unknown", _set("domains", "shifts", ["fog"]), ("domains.shifts must name distinct corruptions", "'blur'")),
     ("shifts_text", _set("domains", "shifts", "blur"), ("domains.shifts must be a list of strings",)),
-    ("severity_six", _set("domains", "severity", 6), ("domains.severity must be 1 (mild) to 5 (strong)",)),
+    ("severity_six", _set("domains", "severity", 6), ("domains.severity must be between 1 and 5",)),
 ]
 
 
