@@ -175,5 +175,5 @@ def check_renders_in_chromium(index: Path) -> dict:
             checked["tables"] += browser.evaluate("document.querySelectorAll('table').length")
             checked["pages"] += 1
             checked["images"] += len(images)
-    assert checked["images"] > 0 and checked["pages"] > 1
+    assert checked["images"] > 0 and checked["pages"] > 1 and checked["tables"] > 0  # else nothing was checked
     return checked

@@ -208,9 +208,39 @@ def _module_index(module: str) -> _Module | None:
     for node in ast.walk(tree):  # function-level imports too: they bind names the same way
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sslnb"):
             for alias in node.names:
-                target = f"{node.module}.{alias.name}"
-                imports[alias.asname or alias.name] = (target, None) if module_file(target) else (node.module, alias.name)
+                imports[alias.asname or alias.name] = _imported(node.module, alias.name)
     return _Module(functions, classes, imports)
+
+
+def _top_level_imports(module: str) -> dict[str, tuple[str, str]]:
+    """What the module-level ``from sslnb... import`` statements of ``module`` bind: name -> (module, name)."""
+    path = module_file(module)
+    tree = ast.parse(path.read_text()) if path else ast.Module(body=[], type_ignores=[])
+    return {alias.asname or alias.name: (node.module, alias.name) for node in tree.body
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sslnb")
+            for alias in node.names}
+
+
+def _defines(module: str, name: str) -> bool:
+    path = module_file(module)
+    return bool(path) and any(getattr(node, "name", None) == name for node in ast.parse(path.read_text()).body)
+
+
+def _imported(module: str, name: str) -> tuple[str, str | None]:
+    """What ``from module import name`` binds, as Python does: the package's own attribute when it defines or
+    re-exports one (``from sslnb.sources import prepare`` is the function that ``sslnb/sources/__init__.py``
+    re-exports, not the submodule of the same name), followed to where it is defined; else the submodule."""
+    seen = set()
+    while (module, name) not in seen:
+        seen.add((module, name))
+        if _defines(module, name):
+            return module, name
+        reexports = _top_level_imports(module)
+        if name not in reexports:
+            break
+        module, name = reexports[name]
+    submodule = f"{module}.{name}"
+    return (submodule, None) if module_file(submodule) else (module, name)
 
 
 def _resolve_call(func: ast.AST, module: str, index: _Module, owner: str | None) -> list[tuple[str, str]]:

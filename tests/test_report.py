@@ -74,18 +74,32 @@ def test_dvc_metrics_and_plots_show(tiny_pipeline):
     assert probe["encoding"]["x"]["field"] == "epoch" and probe["encoding"]["color"]["field"] == "method"
 
 
-def test_each_figure_is_filed_under_the_page_that_draws_it():
-    """Which page drew a figure comes from the notebook stages' outs in dvc.yaml and sweeps/dvc.yaml."""
-    from sslnb.notebook_stages import notebook_stages
+def test_each_figure_is_filed_under_the_page_that_draws_it(tmp_path):
+    """Which page drew a figure comes from the notebook stages' outs in dvc.yaml and sweeps/dvc.yaml; a page is
+    matched against its own pipeline's stages (both have a findings page, each with its own desc)."""
+    from sslnb.notebook_stages import read_notebook_stages
     from sslnb.paths import ProjectPaths
-    from sslnb.stages.report import _page_of
+    from sslnb.stages.report import _page_of, _pages
 
-    stages = notebook_stages(ProjectPaths(REPO))
-    pages = {stem: _page_of(stem, stages) for stem in
+    main, sweeps = tmp_path / "html", tmp_path / "sweeps" / "html"
+    for folder, stems in ((main, ("protocols", "progression_mae", "tsne_rotation", "correlation", "findings")),
+                          (sweeps, ("runs", "findings"))):
+        folder.mkdir(parents=True)
+        for stem in stems:
+            (folder / f"{stem}.html").touch()
+    paths = ProjectPaths(REPO)
+    pages = _pages([(main, "", read_notebook_stages(paths.pipeline)),
+                    (sweeps, "sweeps/", read_notebook_stages(paths.sweeps_pipeline))])
+    drawn = {stem: _page_of(stem, pages).label for stem in
              ("protocol_agreement", "leaderboard", "entropy_progression_mae", "tsne_rotation", "correlation_kendall")}
-    assert pages == {"protocol_agreement": "protocols", "leaderboard": "runs",
+    assert drawn == {"protocol_agreement": "protocols", "leaderboard": "sweeps/runs",
                      "entropy_progression_mae": "progression_mae", "tsne_rotation": "tsne_rotation",
                      "correlation_kendall": "correlation"}
+    assert _page_of("no_such_figure", pages) is None
+    findings = [page for page in pages if page.path.stem == "findings"]
+    assert [page.label for page in findings] == ["findings", "sweeps/findings"]
+    assert findings[0].description and findings[1].description
+    assert findings[0].description != findings[1].description
 
 
 def test_every_notebook_stage_says_what_its_page_shows():
@@ -98,3 +112,22 @@ def test_every_notebook_stage_says_what_its_page_shows():
     declared = {Path(stage.notebook).stem for stage in stages}
     # the architectures page is generated only while params.yaml declares an architecture sweep (commented out)
     assert declared | {"architectures"} == {p.stem for p in (REPO / "notebooks").glob("*.ipynb")}
+
+
+def test_the_selection_answer_names_the_least_regret_metrics_and_leaves_out_undefined_ones(tmp_path):
+    """The front page's answer after make run, from a hand-made regret table: the mean regret over the
+    methods, lowest first; a metric that chose no checkpoint (NaN) is left out, never printed as "nan"."""
+    import pandas as pd
+
+    from sslnb.stages.report import _selection_answer
+
+    rows = [{"method": method, "layer": "backbone", "dataset": "fashion_mnist", "metric": metric,
+             "regret": regret, "last_regret": 1.0}
+            for method, regrets in (("simclr", (0.5, 2.0, None)), ("byol", (1.0, 0.0, None)))
+            for metric, regret in zip(("silhouette", "rankme", "alpha_req"), regrets)]
+    rows.append({**rows[0], "layer": "projector", "regret": -9.0})  # another layer: not the backbone's answer
+    pd.DataFrame(rows).to_csv(tmp_path / "regret.csv", index=False)
+    text = _selection_answer(tmp_path / "regret.csv", tmp_path / "absent.png")
+    assert "<strong>silhouette</strong> (0.75), <strong>rankme</strong> (1.00)" in text
+    assert "alpha_req" not in text and "nan" not in text and "lost 1.00" in text and "2 methods" in text
+    assert "<img" not in text  # no figure file: none linked

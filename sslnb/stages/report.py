@@ -15,12 +15,13 @@ import html
 import json
 import re
 import shutil
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sslnb.config import Params
 from sslnb.io import atomic_path
-from sslnb.notebook_stages import NotebookStage, notebook_stages
+from sslnb.notebook_stages import NotebookStage, read_notebook_stages
 from sslnb.paths import ProjectPaths
 
 STYLE = """
@@ -88,7 +89,8 @@ def _selection_answer(regret_table: Path, figure: Path, shown: int = 3) -> str:
     rows = table[(table.layer == "backbone") & table.metric.isin(JUDGED)]
     if "dataset" in rows:
         rows = rows[rows.dataset == rows.dataset.iloc[0]] if len(rows) else rows
-    mean = rows.groupby("metric").regret.mean().sort_values(kind="stable")
+    # a metric that chose no checkpoint (undefined on every checkpoint) has no regret: left out, not "nan"
+    mean = rows.groupby("metric").regret.mean().dropna().sort_values(kind="stable")
     if mean.empty:
         return "<p>No label-free metric selected a checkpoint in this run.</p>"
     last = rows.groupby("method").last_regret.first().mean()
@@ -158,48 +160,68 @@ def _copy_figures(source: Path, target: Path) -> list[Path]:
     return sorted(target.glob("*.png"))
 
 
-def _page_of(figure: str, stages: list[NotebookStage]) -> str:
-    """The rendered page that drew ``figure`` (a stem), from the notebook stages' outs; the figure's own name
-    for a figure no stage declares."""
-    return next((page for stage in stages if (page := stage.draws(figure))), figure)
+@dataclass(frozen=True)
+class Page:
+    """A rendered notebook and the stage that executed it (None for a page no stage declares)."""
+
+    path: Path
+    stage: NotebookStage | None
+    label: str  # the page's name in the report: its stem, "sweeps/<stem>" for the sweeps' pages
+
+    @property
+    def description(self) -> str:
+        return self.stage.description if self.stage else ""
 
 
-def _rank(page: str, stages: list[NotebookStage]) -> tuple[int, str]:
-    """Pages in the order of their stages in dvc.yaml, then sweeps/dvc.yaml; a method's pages by name."""
-    return (next((i for i, stage in enumerate(stages) if stage.renders(page)), len(stages)), page)
+def _pages(groups: list[tuple[Path, str, list[NotebookStage]]]) -> list[Page]:
+    """The rendered pages of each (folder, label prefix, its pipeline's notebook stages), a folder's pages in
+    the order of their stages there (a method's pages by name). The main and the sweeps' pipelines each have
+    a findings page: a page is matched only against the stages of the pipeline that renders its folder."""
+    pages = []
+    for folder, prefix, stages in groups:
+        found = []
+        for path in folder.glob("*.html"):
+            rank = next((i for i, stage in enumerate(stages) if stage.renders(path.stem)), len(stages))
+            found.append((rank, path.stem, Page(path, stages[rank] if rank < len(stages) else None,
+                                                prefix + path.stem)))
+        pages += [page for *_, page in sorted(found, key=lambda item: item[:2])]
+    return pages
 
 
-def _description(page: str, stages: list[NotebookStage]) -> str:
-    return next((stage.description for stage in stages if stage.renders(page)), "")
+def _page_of(figure: str, pages: list[Page]) -> Page | None:
+    """The page whose stage drew ``figure`` (a stem), from the notebook stages' outs; None if none did."""
+    return next((page for page in pages if page.stage and page.stage.draws(figure) == page.path.stem), None)
 
 
-def _figures_section(figures: list[Path], pages: list[Path], reports: Path, stages: list[NotebookStage]) -> str:
-    """The figures under one heading per notebook page, in the pages' order, each linking its page."""
-    links = {p.stem: p.relative_to(reports).as_posix() for p in pages}
+def _figures_section(figures: list[Path], pages: list[Page], reports: Path) -> str:
+    """The figures under one heading per notebook page, in the pages' order, each linking its page; a figure
+    that no page declares under its own name, after them."""
+    order = {page.label: i for i, page in enumerate(pages)}
+    drawn = [(_page_of(figure.stem, pages), figure) for figure in figures]
+    drawn.sort(key=lambda item: (order[item[0].label] if item[0] else len(order), item[1].stem))
     parts, current = [], None
-    for figure in sorted(figures, key=lambda f: (_rank(_page_of(f.stem, stages), stages), f.stem)):
-        page = _page_of(figure.stem, stages)
-        if page != current:
-            current = page
-            link = f' (<a href="{html.escape(links[current])}">notebook</a>)' if current in links else ""
-            parts.append(f"<h3>{html.escape(current)}{link}</h3>")
+    for page, figure in drawn:
+        heading = page.label if page else figure.stem
+        if heading != current:
+            current = heading
+            link = f' (<a href="{html.escape(page.path.relative_to(reports).as_posix())}">notebook</a>)' if page else ""
+            parts.append(f"<h3>{html.escape(heading)}{link}</h3>")
         parts.append(_figure(figure))
     return "\n".join(parts)
 
 
 def build_index(paths: ProjectPaths, params: Params) -> Path:
     """Write ``reports/index.html`` from what the pipeline produced; an error if nothing was rendered."""
-    stages = notebook_stages(paths)
-    pages = sorted(paths.rendered.glob("*.html"), key=lambda p: _rank(p.stem, stages))
-    pages += sorted(paths.sweep_pages.glob("*.html"), key=lambda p: _rank(p.stem, stages))  # once the sweeps ran
+    pages = _pages([(paths.rendered, "", read_notebook_stages(paths.pipeline)),
+                    (paths.sweep_pages, "sweeps/", read_notebook_stages(paths.sweeps_pipeline))])  # once they ran
     if not pages:
         raise FileNotFoundError(f"no rendered notebooks in {paths.rendered}; run the render stages (dvc repro)")
     figures_folder = paths.reports / "figures"
     figures = _copy_figures(paths.figures, figures_folder)
     tables = sorted(p for p in paths.tables.glob("*.*") if not p.name.startswith("."))
     notebook_items = "\n".join(
-        f'<li><a href="{page.relative_to(paths.reports).as_posix()}">{html.escape(page.stem)}</a> — '
-        f'{html.escape(_description(page.stem, stages))}</li>' for page in pages)
+        f'<li><a href="{page.path.relative_to(paths.reports).as_posix()}">{html.escape(page.label)}</a> — '
+        f'{html.escape(page.description)}</li>' for page in pages)
     table_items = "\n".join(
         f'<li><a href="{table.relative_to(paths.reports).as_posix()}">{html.escape(table.name)}</a></li>'
         for table in tables)
@@ -223,7 +245,7 @@ def build_index(paths: ProjectPaths, params: Params) -> Path:
 <h2>Tables</h2>
 <ul>{table_items}</ul>
 <h2>Figures</h2>
-{_figures_section(figures, pages, paths.reports, stages)}
+{_figures_section(figures, pages, paths.reports)}
 </body></html>
 """
     with atomic_path(paths.index) as tmp:

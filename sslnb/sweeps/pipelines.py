@@ -83,6 +83,15 @@ ARCHITECTURES_PAGE = ("Across encoder families (the architecture sweep): each me
                       "correlations, the verdict on finding 5.")
 
 
+def _analysis_parameters(command: str) -> str:
+    """The ``-p name ${analysis.x}`` parameters of a notebook command, in its order: the sweeps' findings page
+    passes the main findings stage's, so the two cannot drift apart."""
+    words = command.split()
+    pairs = [f"-p {words[i + 1]} {words[i + 2]}" for i in range(len(words) - 2)
+             if words[i] == "-p" and words[i + 2].startswith("${analysis.")]
+    return " ".join(pairs)
+
+
 def analysis_pipeline(sweeps: dict[str, Sweep], main_stages: dict[str, Any]) -> dict[str, Any]:
     """``sweeps/dvc.yaml``: the leaderboard (runs notebook), the findings per seed, the architecture page.
 
@@ -90,7 +99,12 @@ def analysis_pipeline(sweeps: dict[str, Sweep], main_stages: dict[str, Any]) -> 
     """
     tables = [f"data/sweeps/{name}.csv" for name in sweeps]
     notebook = "python -m sslnb notebook notebooks/{0}.ipynb reports/sweeps/{0}.ipynb"
-    findings_code = [dep for dep in main_stages["findings"]["deps"] if not str(dep).startswith(("data/", "notebooks/"))]
+    if "findings" not in main_stages:
+        raise ValueError("dvc.yaml: the sweeps' findings page reuses the main pipeline's findings stage, which is "
+                         "missing; restore it or change sslnb.sweeps.pipelines.analysis_pipeline")
+    main_findings = main_stages["findings"]
+    findings_code = [dep for dep in main_findings["deps"] if not str(dep).startswith(("data/", "notebooks/"))]
+    findings_analysis = _analysis_parameters(main_findings["cmd"])
     stages: dict[str, Any] = {
         "runs": {"wdir": "..", "desc": RUNS_PAGE, "cmd": notebook.format("runs") + " -p n_boot ${analysis.n_boot} -p seed ${analysis.seed}",
                  "deps": ["notebooks/runs.ipynb", *tables, "sslnb/analysis/runs.py", "sslnb/analysis/verdict.py",
@@ -104,9 +118,7 @@ def analysis_pipeline(sweeps: dict[str, Sweep], main_stages: dict[str, Any]) -> 
                             for ext in ("csv", "md", "tex")],
                           *[f"figures/leaderboard.{ext}" for ext in ("png", "svg")]]},
         "findings": {"wdir": "..", "desc": FINDINGS_PAGE, "cmd": notebook.format("findings") + " -p output reports/sweeps/findings.json"
-                     " -p sweep_tables " + ",".join(tables) + " -p strong ${analysis.strong} -p trend ${analysis.trend}"
-                     " -p warmup_fraction ${analysis.warmup_fraction} -p n_boot ${analysis.n_boot}"
-                     " -p seed ${analysis.seed}",
+                     " -p sweep_tables " + ",".join(tables) + " " + findings_analysis,
                      "deps": ["notebooks/findings.ipynb", "data/metrics", *tables, *findings_code],
                      "params": ["analysis"],
                      "outs": ["reports/sweeps/findings.ipynb", "reports/sweeps/findings.json"]},
