@@ -181,3 +181,12 @@ def test_cli_page_names_every_command():
     page = (ROOT / "docs" / "cli.md").read_text()
     missing = [command for command in commands if f"`sslnb {command}" not in page]
     assert not missing, f"docs/cli.md does not describe: {missing}"
+
+
+def test_a_figure_is_copied_into_the_docs_when_its_source_exists_and_left_alone_otherwise(tmp_path):
+    figure = generate.FIGURES[0]
+    assert generate.ROOT / figure.copy not in generate.plan(tmp_path, {}, committed_only=False)  # no source
+    (tmp_path / figure.source).parent.mkdir(parents=True)
+    (tmp_path / figure.source).write_bytes(b"\x89PNG not really")
+    assert generate.plan(tmp_path, {}, committed_only=False)[generate.ROOT / figure.copy] == b"\x89PNG not really"
+    assert generate.ROOT / figure.copy not in generate.plan(tmp_path, {}, committed_only=True)
