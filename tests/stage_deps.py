@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import json
 import shlex
 from dataclasses import dataclass
@@ -212,18 +213,22 @@ def _module_index(module: str) -> _Module | None:
     return _Module(functions, classes, imports)
 
 
+@functools.lru_cache(maxsize=None)
+def _top_level(module: str) -> tuple[ast.stmt, ...]:
+    """The module-level statements of an sslnb module (none if there is no such file), parsed once."""
+    path = module_file(module)
+    return tuple(ast.parse(path.read_text()).body) if path else ()
+
+
 def _top_level_imports(module: str) -> dict[str, tuple[str, str]]:
     """What the module-level ``from sslnb... import`` statements of ``module`` bind: name -> (module, name)."""
-    path = module_file(module)
-    tree = ast.parse(path.read_text()) if path else ast.Module(body=[], type_ignores=[])
-    return {alias.asname or alias.name: (node.module, alias.name) for node in tree.body
+    return {alias.asname or alias.name: (node.module, alias.name) for node in _top_level(module)
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sslnb")
             for alias in node.names}
 
 
 def _defines(module: str, name: str) -> bool:
-    path = module_file(module)
-    return bool(path) and any(getattr(node, "name", None) == name for node in ast.parse(path.read_text()).body)
+    return any(getattr(node, "name", None) == name for node in _top_level(module))
 
 
 def _imported(module: str, name: str) -> tuple[str, str | None]:
